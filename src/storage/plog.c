@@ -1,0 +1,1560 @@
+/*
+ * plog: the partition log (contract in plog.h).
+ *
+ * Design. The loop thread owns every struct segment and all offset bookkeeping. Disk work is
+ * done by "ops" that run one at a time, in the order they were queued, on the executor's worker:
+ *
+ *   OP_WRITE     write the batches of a run of appends (group commit), fdatasync, and on a roll
+ *                sync the old segment, write its indexes and create the next segment's file
+ *   OP_TRUNCATE  remove segments above a cut, shorten the cut segment, drop its stale indexes
+ *   OP_DELETE    persist the new log start, then remove segments dropped by retention
+ *   OP_CLOSE     write the active segment's indexes and close every file
+ *
+ * Appends are queued into the newest not-yet-started OP_WRITE, so everything that arrives while
+ * one write+sync is in flight goes out in the next one. Offsets, byte positions and segment rolls
+ * are decided on the loop at append time; an op carries everything its worker step needs (file
+ * descriptors, positions, encoded index images), so the worker never reads loop-owned state, and
+ * `fd` of a segment is written only by the op that creates the file, before any later op or the
+ * loop may use it.
+ *
+ * A failed write rolls the file back (in the worker) to the size it had before the op, removes
+ * files the op created, and then, on the loop, fails the op's appends and every append queued
+ * behind it (their positions assumed the failed bytes), and resets the in-memory state to the
+ * durable state. If the rollback itself fails the log is marked failed until reopened.
+ *
+ * Invariants (checked by plog_invariants in debug builds):
+ *   1. segs[0..nsegs) are ordered by base offset; segs[i].next_offset == segs[i+1].base_offset.
+ *   2. Only the last segment is open for appends (closed == false).
+ *   3. At most one op is in flight; ops complete in queue order.
+ *   4. pending_bytes is the sum of the lengths of appends whose callback has not run.
+ */
+#include "storage/plog.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/slog.h"
+#include "storage/batch.h"
+#include "storage/segment.h"
+#include "storage/state.h"
+
+#define MOD "storage"
+
+/* One append's bytes are at most this much (a Produce request's records for one partition);
+ * above it SLUICE_ETOOLARGE. */
+#define PLOG_APPEND_BYTES_MAX SEGMENT_BATCH_BYTES_MAX
+/* pwritev takes at most this many buffers per call; fs_posix splits larger arrays itself. */
+#define OP_IOV_BATCH 256
+
+enum op_kind { OP_WRITE, OP_TRUNCATE, OP_DELETE, OP_CLOSE };
+
+/* A roll: the old segment's encoded indexes, written after its data is synced. */
+struct plog_roll {
+	int64_t base_offset;
+	uint8_t *off;
+	size_t off_n;
+	uint8_t *time;
+	size_t time_n;
+	bool written;
+};
+
+struct touched {
+	struct segment *seg;
+	uint64_t pre_size; /* durable size when the op started, for rollback */
+	bool created;      /* the op created the file */
+};
+
+struct op {
+	struct exec_job job; /* first: the executor hands it back */
+	struct plog *log;
+	enum op_kind kind;
+	struct op *next;
+	int status;
+	bool fatal; /* rollback failed: the log must be reopened */
+	errmsg_t errmsg;
+
+	/* OP_WRITE */
+	struct plog_append_req *head;
+	struct plog_append_req *tail;
+	struct touched *touched;
+	int ntouched;
+	bool any_created;
+
+	/* OP_TRUNCATE: the cut segment and its new size; OP_DELETE/OP_TRUNCATE: doomed segments */
+	struct segment *cut;
+	uint64_t cut_size;
+	struct segment **doomed;
+	int ndoomed;
+
+	/* OP_DELETE */
+	struct pstate state;
+
+	/* OP_CLOSE */
+	int *fds;
+	int nfds;
+	struct plog_roll final;
+	int64_t final_base;
+	bool write_final;
+	void (*close_cb)(void *arg);
+	void *close_arg;
+};
+
+struct plog {
+	char dir[PATH_MAX];
+	char name[128];
+	struct fs *fs;
+	struct exec *exec;
+	struct clock *clock;
+	struct plog_config cfg;
+
+	struct segment **segs;
+	int nsegs;
+	int segs_cap;
+
+	int64_t log_start;
+	uint64_t flags;    /* persisted STATE_FLAG_* */
+	struct pstate pst; /* as last stored; term and vote belong to the replication layer */
+	struct op *close_op; /* allocated at open so that closing cannot fail */
+	uint64_t pending_bytes;
+	uint64_t size_bytes; /* assigned bytes over all segments */
+
+	struct op *ops_head; /* queued, not started */
+	struct op *ops_tail;
+	struct op *inflight;
+
+	bool closing;
+	bool failed;
+	errmsg_t failure;
+	struct plog_stats stats;
+};
+
+static void kick(struct plog *l);
+
+static struct segment *active(const struct plog *l)
+{
+	return l->segs[l->nsegs - 1];
+}
+
+static bool plog_invariants(const struct plog *l)
+{
+	if (l->nsegs < 1)
+		return false;
+	for (int i = 0; i < l->nsegs; i++) {
+		const struct segment *s = l->segs[i];
+		if (s->durable_next > s->next_offset || s->durable_size > s->size)
+			return false;
+		if (i + 1 < l->nsegs && (s->next_offset != l->segs[i + 1]->base_offset || !s->closed))
+			return false;
+	}
+	return !active(l)->closed && l->log_start <= active(l)->next_offset;
+}
+
+void plog_config_default(struct plog_config *c)
+{
+	c->segment_bytes = (uint64_t)1 << 30;
+	c->roll_ms = 7LL * 24 * 3600 * 1000;
+	c->retention_ms = 7LL * 24 * 3600 * 1000;
+	c->retention_bytes = -1;
+	c->index_interval_bytes = 4096;
+	c->pending_bytes_max = (uint64_t)64 << 20;
+}
+
+/* ---- segment list ---------------------------------------------------------------------- */
+
+static int segs_push(struct plog *l, struct segment *s)
+{
+	if (l->nsegs == l->segs_cap) {
+		int ncap = l->segs_cap ? l->segs_cap * 2 : 8;
+		struct segment **p = realloc(l->segs, (size_t)ncap * sizeof *p);
+		if (p == NULL)
+			return SLUICE_ENOMEM;
+		l->segs = p;
+		l->segs_cap = ncap;
+	}
+	l->segs[l->nsegs++] = s;
+	return 0;
+}
+
+/* Index of the segment holding `offset` (the last one whose base is <= offset). */
+static int seg_for_offset(const struct plog *l, int64_t offset)
+{
+	int lo = 0, hi = l->nsegs;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (l->segs[mid]->base_offset <= offset)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo == 0 ? 0 : lo - 1;
+}
+
+static void recount_size(struct plog *l)
+{
+	l->size_bytes = 0;
+	for (int i = 0; i < l->nsegs; i++)
+		l->size_bytes += l->segs[i]->size;
+}
+
+/* ---- ops queue ---------------------------------------------------------------------------- */
+
+static void op_work(struct exec_job *job);
+static void op_done(struct exec_job *job);
+
+static struct op *op_new(struct plog *l, enum op_kind kind)
+{
+	struct op *op = calloc(1, sizeof *op);
+
+	if (op == NULL)
+		return NULL;
+	op->log = l;
+	op->kind = kind;
+	op->job.work = op_work;
+	op->job.done = op_done;
+	return op;
+}
+
+static void op_enqueue(struct plog *l, struct op *op)
+{
+	op->next = NULL;
+	if (l->ops_tail != NULL)
+		l->ops_tail->next = op;
+	else
+		l->ops_head = op;
+	l->ops_tail = op;
+	kick(l);
+}
+
+static void roll_free(struct plog_roll *r)
+{
+	if (r == NULL)
+		return;
+	free(r->off);
+	free(r->time);
+	free(r);
+}
+
+static void op_free(struct op *op)
+{
+	for (struct plog_append_req *r = op->head; r != NULL; r = r->next)
+		roll_free(r->roll_before), r->roll_before = NULL;
+	free(op->touched);
+	free(op->doomed);
+	free(op->fds);
+	free(op->final.off);
+	free(op->final.time);
+	free(op);
+}
+
+/* ---- worker side -------------------------------------------------------------------------- */
+
+static int flush_iov(struct plog *l, struct op *op, struct segment *seg, struct iovec *iov,
+		     int *niov, uint64_t *pos)
+{
+	int rv;
+
+	if (*niov == 0)
+		return 0;
+	rv = l->fs->pwritev(l->fs, seg->fd, iov, *niov, *pos);
+	if (rv != 0) {
+		errmsg_printf(op->errmsg, "%s: write at byte %" PRIu64 ": %s", seg->path, *pos,
+			      err_str(rv));
+		return rv;
+	}
+	for (int i = 0; i < *niov; i++)
+		*pos += iov[i].iov_len;
+	*niov = 0;
+	return 0;
+}
+
+static int sync_seg(struct plog *l, struct op *op, struct segment *seg)
+{
+	int rv = l->fs->datasync(l->fs, seg->fd);
+
+	if (rv != 0)
+		errmsg_printf(op->errmsg, "%s: fdatasync: %s", seg->path, err_str(rv));
+	return rv;
+}
+
+static struct touched *touched_find(struct op *op, struct segment *seg)
+{
+	for (int i = 0; i < op->ntouched; i++)
+		if (op->touched[i].seg == seg)
+			return &op->touched[i];
+	return NULL;
+}
+
+static int write_roll(struct plog *l, struct op *op, struct segment *old, struct plog_roll *roll)
+{
+	int rv;
+
+	if (old != NULL && old->fd >= 0) {
+		rv = sync_seg(l, op, old);
+		if (rv != 0)
+			return rv;
+	}
+	rv = segment_write_index(l->fs, l->dir, roll->base_offset, roll->off, roll->off_n,
+				 roll->time, roll->time_n);
+	if (rv != 0) {
+		/* Indexes are rebuilt from the log when missing: not a reason to fail appends. */
+		SLOG_WARN(MOD, "msg=\"index write failed; it will be rebuilt on open\" log=%s "
+			       "segment=%" PRId64 " err=\"%s\"",
+			  l->name, roll->base_offset, err_str(rv));
+		segment_unlink_index(l->fs, l->dir, roll->base_offset);
+		return 0;
+	}
+	roll->written = true;
+	return 0;
+}
+
+static int write_work(struct plog *l, struct op *op)
+{
+	struct iovec iov[OP_IOV_BATCH];
+	int niov = 0;
+	struct segment *cur = NULL;
+	uint64_t pos = 0;
+	struct segment *prev_seg = NULL;
+	int rv;
+
+	for (struct plog_append_req *r = op->head; r != NULL; r = r->next) {
+		if (r->roll_before != NULL) {
+			if (cur != NULL) {
+				rv = flush_iov(l, op, cur, iov, &niov, &pos);
+				if (rv != 0)
+					return rv;
+			}
+			rv = write_roll(l, op, prev_seg, r->roll_before);
+			if (rv != 0)
+				return rv;
+			cur = NULL;
+		}
+		if (r->seg->fd < 0) {
+			struct touched *t = touched_find(op, r->seg);
+			rv = l->fs->open(l->fs, r->seg->path, FS_OPEN_CREATE | FS_OPEN_TRUNC,
+					 &r->seg->fd);
+			if (rv != 0) {
+				errmsg_printf(op->errmsg, "%s: create: %s", r->seg->path,
+					      err_str(rv));
+				return rv;
+			}
+			assert(t != NULL);
+			t->created = true;
+			op->any_created = true;
+		}
+		if (r->seg != cur || pos != r->pos || niov == OP_IOV_BATCH) {
+			if (cur != NULL) {
+				rv = flush_iov(l, op, cur, iov, &niov, &pos);
+				if (rv != 0)
+					return rv;
+				if (r->seg != cur) {
+					rv = sync_seg(l, op, cur);
+					if (rv != 0)
+						return rv;
+				}
+			}
+			cur = r->seg;
+			pos = r->pos;
+		}
+		iov[niov].iov_base = r->buf->data + r->off;
+		iov[niov].iov_len = r->len;
+		niov++;
+		prev_seg = r->seg;
+	}
+	if (cur != NULL) {
+		rv = flush_iov(l, op, cur, iov, &niov, &pos);
+		if (rv != 0)
+			return rv;
+		rv = sync_seg(l, op, cur);
+		if (rv != 0)
+			return rv;
+	}
+	if (op->any_created) {
+		rv = l->fs->sync_dir(l->fs, l->dir);
+		if (rv != 0) {
+			errmsg_printf(op->errmsg, "%s: directory fsync: %s", l->dir, err_str(rv));
+			return rv;
+		}
+	}
+	return 0;
+}
+
+/* Undo a failed write: files back to their pre-op sizes, created files removed. */
+static void write_rollback(struct plog *l, struct op *op)
+{
+	int rv;
+
+	for (struct plog_append_req *r = op->head; r != NULL; r = r->next)
+		if (r->roll_before != NULL && r->roll_before->written)
+			segment_unlink_index(l->fs, l->dir, r->roll_before->base_offset);
+	for (int i = 0; i < op->ntouched; i++) {
+		struct touched *t = &op->touched[i];
+		if (t->seg->fd < 0)
+			continue;
+		if (t->created) {
+			l->fs->close(l->fs, t->seg->fd);
+			t->seg->fd = -1;
+			rv = l->fs->unlink(l->fs, t->seg->path);
+			if (rv != 0 && rv != SLUICE_ENOTFOUND)
+				op->fatal = true;
+			continue;
+		}
+		rv = l->fs->truncate(l->fs, t->seg->fd, t->pre_size);
+		if (rv == 0)
+			rv = l->fs->datasync(l->fs, t->seg->fd);
+		if (rv != 0)
+			op->fatal = true;
+	}
+	l->fs->sync_dir(l->fs, l->dir);
+}
+
+static int unlink_segment_files(struct plog *l, struct segment *s)
+{
+	int rv;
+
+	if (s->fd >= 0) {
+		l->fs->close(l->fs, s->fd);
+		s->fd = -1;
+	}
+	rv = l->fs->unlink(l->fs, s->path);
+	if (rv != 0 && rv != SLUICE_ENOTFOUND)
+		return rv;
+	return segment_unlink_index(l->fs, l->dir, s->base_offset);
+}
+
+static int truncate_work(struct plog *l, struct op *op)
+{
+	uint64_t size;
+	int rv;
+
+	for (int i = 0; i < op->ndoomed; i++) {
+		rv = unlink_segment_files(l, op->doomed[i]);
+		if (rv != 0) {
+			errmsg_printf(op->errmsg, "%s: remove: %s", op->doomed[i]->path,
+				      err_str(rv));
+			return rv;
+		}
+	}
+	/* The cut segment's indexes describe bytes that are going away. */
+	rv = segment_unlink_index(l->fs, l->dir, op->cut->base_offset);
+	if (rv == 0)
+		rv = l->fs->sync_dir(l->fs, l->dir);
+	if (rv != 0) {
+		errmsg_printf(op->errmsg, "%s: removing stale index: %s", op->cut->path,
+			      err_str(rv));
+		return rv;
+	}
+	if (op->cut->fd < 0)
+		return 0;
+	rv = l->fs->size(l->fs, op->cut->fd, &size);
+	if (rv == 0 && size > op->cut_size) {
+		rv = l->fs->truncate(l->fs, op->cut->fd, op->cut_size);
+		if (rv == 0)
+			rv = l->fs->datasync(l->fs, op->cut->fd);
+	}
+	if (rv != 0)
+		errmsg_printf(op->errmsg, "%s: truncate to %" PRIu64 ": %s", op->cut->path,
+			      op->cut_size, err_str(rv));
+	return rv;
+}
+
+static int delete_work(struct plog *l, struct op *op)
+{
+	int rv;
+
+	/* The new log start is durable before any file goes, so a crash in between cannot move
+	 * it back; on open, segments wholly below it are removed. */
+	rv = pstate_store(l->fs, l->dir, &op->state, op->errmsg);
+	if (rv != 0)
+		return rv;
+	for (int i = 0; i < op->ndoomed; i++) {
+		rv = unlink_segment_files(l, op->doomed[i]);
+		if (rv != 0) {
+			errmsg_printf(op->errmsg, "%s: remove: %s", op->doomed[i]->path,
+				      err_str(rv));
+			return rv;
+		}
+	}
+	return l->fs->sync_dir(l->fs, l->dir);
+}
+
+static int close_work(struct plog *l, struct op *op)
+{
+	int rv = 0;
+
+	if (op->write_final)
+		rv = segment_write_index(l->fs, l->dir, op->final_base, op->final.off,
+					 op->final.off_n, op->final.time, op->final.time_n);
+	if (rv != 0)
+		errmsg_printf(op->errmsg, "writing indexes of segment %" PRId64 ": %s",
+			      op->final_base, err_str(rv));
+	for (int i = 0; i < op->nfds; i++)
+		l->fs->close(l->fs, op->fds[i]);
+	return rv;
+}
+
+static void op_work(struct exec_job *job)
+{
+	struct op *op = (struct op *)job;
+	struct plog *l = op->log;
+
+	switch (op->kind) {
+	case OP_WRITE:
+		op->status = write_work(l, op);
+		if (op->status != 0)
+			write_rollback(l, op);
+		break;
+	case OP_TRUNCATE:
+		op->status = truncate_work(l, op);
+		break;
+	case OP_DELETE:
+		op->status = delete_work(l, op);
+		break;
+	case OP_CLOSE:
+		op->status = close_work(l, op);
+		break;
+	}
+}
+
+/* ---- loop side: completion ---------------------------------------------------------------- */
+
+/* Recomputes a segment's largest timestamp from its durable batches. */
+static void recompute_max_ts(struct plog *l, struct segment *s)
+{
+	uint64_t pos = 0;
+	uint8_t hdr[BATCH_HEADER_BYTES];
+	struct batch_header h;
+
+	s->max_timestamp = -1;
+	s->max_ts_offset = -1;
+	while (pos + BATCH_HEADER_BYTES <= s->durable_size) {
+		ssize_t got = l->fs->pread(l->fs, s->fd, hdr, sizeof hdr, pos);
+		if (got != (ssize_t)sizeof hdr || batch_header_decode(hdr, sizeof hdr, &h) != 0)
+			break;
+		if (h.max_timestamp > s->max_timestamp) {
+			s->max_timestamp = h.max_timestamp;
+			s->max_ts_offset = h.base_offset;
+		}
+		pos += batch_total_bytes(&h);
+	}
+}
+
+/* Resets every segment's assigned state to its durable state after a failed write, dropping
+ * segments the failed op created. */
+static void reset_to_durable(struct plog *l, struct op *op)
+{
+	for (int i = 0; i < op->ntouched; i++) {
+		struct touched *t = &op->touched[i];
+		if (t->created || t->seg->fd < 0) {
+			/* Created (and removed again) by this op: forget it unless it is the only
+			 * segment, which then stays as an empty active segment. */
+			for (int j = 0; j < l->nsegs; j++) {
+				if (l->segs[j] == t->seg && l->nsegs > 1 && j > 0) {
+					memmove(&l->segs[j], &l->segs[j + 1],
+						(size_t)(l->nsegs - j - 1) * sizeof *l->segs);
+					l->nsegs--;
+					segment_free(t->seg);
+					t->seg = NULL;
+					break;
+				}
+			}
+		}
+	}
+	/* Drop any further segments that only queued appends had opened. */
+	while (l->nsegs > 1 && active(l)->durable_size == 0 && active(l)->fd < 0) {
+		segment_free(active(l));
+		l->nsegs--;
+	}
+	for (int i = 0; i < l->nsegs; i++) {
+		struct segment *s = l->segs[i];
+		if (s->size != s->durable_size || s->next_offset != s->durable_next) {
+			if (segment_cut(s, s->durable_size, s->durable_next))
+				recompute_max_ts(l, s);
+		}
+	}
+	active(l)->closed = false;
+	recount_size(l);
+}
+
+static void finish_reqs(struct plog_append_req *head, int status, struct plog *l)
+{
+	while (head != NULL) {
+		struct plog_append_req *r = head;
+		head = r->next;
+		r->next = NULL;
+		if (l != NULL)
+			l->pending_bytes -= r->len;
+		buf_unref(r->buf);
+		r->buf = NULL;
+		r->cb(r, r->canceled ? SLUICE_ECANCELED : status);
+	}
+}
+
+static void write_done(struct plog *l, struct op *op)
+{
+	struct plog_append_req *failed = NULL, **failed_tail = &failed;
+
+	if (op->status == 0) {
+		l->stats.writes++;
+		for (struct plog_append_req *r = op->head; r != NULL; r = r->next) {
+			if (r->canceled)
+				continue;
+			if (r->pos + r->len > r->seg->durable_size)
+				r->seg->durable_size = r->pos + r->len;
+			if (r->last_offset + 1 > r->seg->durable_next)
+				r->seg->durable_next = r->last_offset + 1;
+		}
+		struct plog_append_req *head = op->head;
+		op->head = NULL;
+		/* Roll images are freed with the op; detach them from the requests first. */
+		for (struct plog_append_req *r = head; r != NULL; r = r->next)
+			roll_free(r->roll_before), r->roll_before = NULL;
+		op_free(op);
+		kick(l);
+		finish_reqs(head, 0, l);
+		return;
+	}
+
+	l->stats.failures++;
+	SLOG_ERROR(MOD, "msg=\"append failed; queued appends fail too\" log=%s err=\"%s\"", l->name,
+		   op->errmsg);
+	if (op->fatal) {
+		l->failed = true;
+		errmsg_printf(l->failure, "%s (rollback failed; reopen to recover)", op->errmsg);
+		SLOG_ERROR(MOD, "msg=\"log stopped: could not roll back a failed write\" log=%s",
+			   l->name);
+	}
+	/* Fail this op's appends and every queued write behind it. */
+	*failed_tail = op->head;
+	while (*failed_tail != NULL)
+		failed_tail = &(*failed_tail)->next;
+	op->head = NULL;
+	for (struct op **pp = &l->ops_head; *pp != NULL;) {
+		struct op *q = *pp;
+		if (q->kind != OP_WRITE) {
+			pp = &q->next;
+			continue;
+		}
+		*failed_tail = q->head;
+		while (*failed_tail != NULL)
+			failed_tail = &(*failed_tail)->next;
+		q->head = NULL;
+		*pp = q->next;
+		if (l->ops_tail == q)
+			l->ops_tail = NULL;
+		op_free(q);
+	}
+	if (l->ops_tail == NULL) /* recompute the tail after removals */
+		for (struct op *q = l->ops_head; q != NULL; q = q->next)
+			l->ops_tail = q;
+	for (struct plog_append_req *r = failed; r != NULL; r = r->next)
+		roll_free(r->roll_before), r->roll_before = NULL;
+	reset_to_durable(l, op);
+	int status = op->status;
+	op_free(op);
+	assert(plog_invariants(l));
+	kick(l);
+	finish_reqs(failed, status, l);
+}
+
+static void op_done(struct exec_job *job)
+{
+	struct op *op = (struct op *)job;
+	struct plog *l = op->log;
+
+	assert(l->inflight == op);
+	l->inflight = NULL;
+	switch (op->kind) {
+	case OP_WRITE:
+		write_done(l, op);
+		return;
+	case OP_TRUNCATE:
+	case OP_DELETE:
+		if (op->status != 0) {
+			SLOG_ERROR(MOD, "msg=\"%s failed\" log=%s err=\"%s\"",
+				   op->kind == OP_TRUNCATE ? "truncate" : "segment deletion",
+				   l->name, op->errmsg);
+			if (op->kind == OP_TRUNCATE) {
+				l->failed = true;
+				errmsg_printf(l->failure, "%s", op->errmsg);
+			}
+		}
+		l->stats.segments_deleted += (uint64_t)(op->kind == OP_DELETE ? op->ndoomed : 0);
+		for (int i = 0; i < op->ndoomed; i++)
+			segment_free(op->doomed[i]);
+		op_free(op);
+		kick(l);
+		return;
+	case OP_CLOSE: {
+		void (*cb)(void *) = op->close_cb;
+		void *arg = op->close_arg;
+		if (op->status != 0)
+			SLOG_WARN(MOD, "msg=\"close: %s\" log=%s", op->errmsg, l->name);
+		op_free(op);
+		for (int i = 0; i < l->nsegs; i++)
+			segment_free(l->segs[i]);
+		free(l->segs);
+		free(l);
+		if (cb != NULL)
+			cb(arg);
+		return;
+	}
+	}
+}
+
+/* ---- loop side: dispatch ------------------------------------------------------------------ */
+
+static int prepare_write(struct op *op)
+{
+	int cap = 0;
+
+	for (struct plog_append_req *r = op->head; r != NULL; r = r->next) {
+		if (touched_find(op, r->seg) != NULL)
+			continue;
+		if (op->ntouched == cap) {
+			int ncap = cap ? cap * 2 : 4;
+			struct touched *p = realloc(op->touched, (size_t)ncap * sizeof *p);
+			if (p == NULL)
+				return SLUICE_ENOMEM;
+			op->touched = p;
+			cap = ncap;
+		}
+		op->touched[op->ntouched++] = (struct touched){
+			.seg = r->seg, .pre_size = r->seg->durable_size, .created = false};
+	}
+	return 0;
+}
+
+static int prepare_close(struct plog *l, struct op *op)
+{
+	struct segment *s = active(l);
+	int rv;
+
+	op->fds = calloc((size_t)l->nsegs, sizeof *op->fds);
+	if (op->fds == NULL)
+		return SLUICE_ENOMEM;
+	for (int i = 0; i < l->nsegs; i++)
+		if (l->segs[i]->fd >= 0)
+			op->fds[op->nfds++] = l->segs[i]->fd;
+	if (s->fd >= 0 && s->size > 0 && s->size == s->durable_size && !l->failed) {
+		rv = segment_encode_index(s, &op->final.off, &op->final.off_n, &op->final.time,
+					  &op->final.time_n);
+		if (rv != 0)
+			return rv;
+		op->final_base = s->base_offset;
+		op->write_final = true;
+	}
+	return 0;
+}
+
+static void kick(struct plog *l)
+{
+	struct op *op;
+	int rv = 0;
+
+	if (l->inflight != NULL || l->ops_head == NULL)
+		return;
+	op = l->ops_head;
+	l->ops_head = op->next;
+	if (l->ops_head == NULL)
+		l->ops_tail = NULL;
+	op->next = NULL;
+	if (op->kind == OP_WRITE)
+		rv = prepare_write(op);
+	else if (op->kind == OP_CLOSE)
+		rv = prepare_close(l, op);
+	l->inflight = op;
+	if (rv != 0) {
+		/* Out of memory preparing it: complete it as failed without running the work. */
+		op->status = rv;
+		errmsg_printf(op->errmsg, "could not start disk work: %s", err_str(rv));
+		op_done(&op->job);
+		return;
+	}
+	if (exec_submit(l->exec, &op->job) != 0) {
+		/* The executor could not take it (out of memory): do the work here, blocking,
+		 * rather than lose the ordering of ops. */
+		op_work(&op->job);
+		op_done(&op->job);
+	}
+}
+
+/* ---- append ------------------------------------------------------------------------------- */
+
+static struct op *tail_write_op(struct plog *l)
+{
+	struct op *op = l->ops_tail;
+
+	if (op != NULL && op->kind == OP_WRITE)
+		return op;
+	op = op_new(l, OP_WRITE);
+	if (op == NULL)
+		return NULL;
+	op->next = NULL;
+	if (l->ops_tail != NULL)
+		l->ops_tail->next = op;
+	else
+		l->ops_head = op;
+	l->ops_tail = op;
+	return op;
+}
+
+/* Validates the batches of an append and counts offsets. */
+static int scan_append(const uint8_t *p, size_t len, int64_t first_expected, bool keep,
+		       int64_t *count_out)
+{
+	size_t at = 0;
+	int64_t next = first_expected;
+
+	if (len == 0)
+		return SLUICE_EMALFORMED;
+	while (at < len) {
+		struct batch_header h;
+		if (batch_header_decode(p + at, len - at, &h) != 0)
+			return SLUICE_EMALFORMED;
+		if (batch_total_bytes(&h) > len - at)
+			return SLUICE_EMALFORMED;
+		if (keep && h.base_offset != next)
+			return SLUICE_EINVAL;
+		next += (int64_t)h.last_offset_delta + 1;
+		at += batch_total_bytes(&h);
+	}
+	*count_out = next - first_expected;
+	return 0;
+}
+
+static bool roll_due(struct plog *l, struct segment *s, size_t len)
+{
+	if (s->size == 0)
+		return false;
+	if (s->size + len > l->cfg.segment_bytes || s->size + len > SEGMENT_BYTES_MAX)
+		return true;
+	if (l->cfg.roll_ms >= 0 && clock_wall_ms(l->clock) - s->created_ms >= l->cfg.roll_ms)
+		return true;
+	return false;
+}
+
+/* Closes the active segment and opens the next at `base`; returns the roll record for the
+ * write op, or NULL on OOM (nothing changed then). */
+static struct plog_roll *roll(struct plog *l)
+{
+	struct segment *old = active(l);
+	struct plog_roll *r = calloc(1, sizeof *r);
+	struct segment *s;
+
+	if (r == NULL)
+		return NULL;
+	if (segment_encode_index(old, &r->off, &r->off_n, &r->time, &r->time_n) != 0)
+		goto err_after_alloc;
+	r->base_offset = old->base_offset;
+	s = segment_new(l->dir, old->next_offset, clock_wall_ms(l->clock));
+	if (s == NULL)
+		goto err_after_encode;
+	if (segs_push(l, s) != 0)
+		goto err_after_segment;
+	old->closed = true;
+	l->stats.rolls++;
+	return r;
+
+err_after_segment:
+	segment_free(s);
+err_after_encode:
+	free(r->off);
+	free(r->time);
+err_after_alloc:
+	free(r);
+	return NULL;
+}
+
+int plog_append(struct plog *l, struct plog_append_req *req, struct buf *b, size_t off, size_t len,
+		int32_t leader_epoch, int flags, plog_append_cb cb)
+{
+	struct segment *s;
+	struct op *op;
+	struct plog_roll *rl = NULL;
+	int64_t count, next;
+	uint8_t *p;
+	size_t at;
+	int rv;
+
+	if (l->closing)
+		return SLUICE_ECLOSED;
+	if (l->flags & STATE_FLAG_NEEDS_REPAIR)
+		return SLUICE_EREPAIR;
+	if (l->failed)
+		return SLUICE_EIO;
+	if (off > b->len || len > b->len - off)
+		return SLUICE_EINVAL;
+	if (len > PLOG_APPEND_BYTES_MAX)
+		return SLUICE_ETOOLARGE;
+	if (l->pending_bytes > 0 && l->pending_bytes + len > l->cfg.pending_bytes_max)
+		return SLUICE_EBUSY;
+	p = b->data + off;
+	next = active(l)->next_offset;
+	rv = scan_append(p, len, next, flags & PLOG_APPEND_KEEP_OFFSETS, &count);
+	if (rv != 0)
+		return rv;
+	op = tail_write_op(l);
+	if (op == NULL)
+		return SLUICE_ENOMEM;
+	if (roll_due(l, active(l), len)) {
+		rl = roll(l);
+		if (rl == NULL)
+			return SLUICE_ENOMEM;
+	}
+	s = active(l);
+	/* Assign offsets and epochs in place, and note each batch in the segment's indexes. */
+	req->pos = s->size;
+	at = 0;
+	while (at < len) {
+		struct batch_header h;
+		batch_header_decode(p + at, len - at, &h);
+		if (!(flags & PLOG_APPEND_KEEP_OFFSETS)) {
+			batch_set_base_offset(p + at, s->next_offset);
+			h.base_offset = s->next_offset;
+		}
+		if (leader_epoch >= 0)
+			batch_set_leader_epoch(p + at, leader_epoch);
+		rv = segment_note_batch(s, &h, s->size, l->cfg.index_interval_bytes);
+		assert(rv == 0 || rv == SLUICE_ENOMEM);
+		if (rv != 0) {
+			/* Out of memory for an index entry: the index is only an accelerator,
+			 * so carry on; lookups scan a little further. */
+			s->next_offset = batch_last_offset(&h) + 1;
+			s->size += batch_total_bytes(&h);
+		}
+		at += batch_total_bytes(&h);
+	}
+	req->base_offset = next;
+	req->last_offset = next + count - 1;
+	req->buf = buf_ref(b);
+	req->off = off;
+	req->len = len;
+	req->seg = s;
+	req->roll_before = rl;
+	req->cb = cb;
+	req->canceled = false;
+	req->next = NULL;
+	if (op->tail != NULL)
+		op->tail->next = req;
+	else
+		op->head = req;
+	op->tail = req;
+	l->pending_bytes += len;
+	l->size_bytes += len;
+	l->stats.appends++;
+	l->stats.append_bytes += len;
+	assert(plog_invariants(l));
+	kick(l);
+	return 0;
+}
+
+/* ---- truncate ----------------------------------------------------------------------------- */
+
+/* Finds the byte position in `s` where the batch starting at `offset` lies, looking at queued
+ * appends first and then at durable bytes. */
+static int batch_position(struct plog *l, struct segment *s, int64_t offset, uint64_t *pos)
+{
+	struct op *ops[2] = {l->inflight, NULL};
+
+	if (offset == s->next_offset) {
+		*pos = s->size;
+		return 0;
+	}
+	if (offset == s->base_offset) {
+		*pos = 0;
+		return 0;
+	}
+	for (int k = 0; k < 2; k++) {
+		for (struct op *op = k == 0 ? ops[0] : l->ops_head; op != NULL;
+		     op = k == 0 ? NULL : op->next) {
+			if (op->kind != OP_WRITE)
+				continue;
+			for (struct plog_append_req *r = op->head; r != NULL; r = r->next) {
+				size_t at = 0;
+				if (r->seg != s || offset < r->base_offset ||
+				    offset > r->last_offset)
+					continue;
+				while (at < r->len) {
+					struct batch_header h;
+					batch_header_decode(r->buf->data + r->off + at, r->len - at,
+							    &h);
+					if (h.base_offset == offset) {
+						*pos = r->pos + at;
+						return 0;
+					}
+					at += batch_total_bytes(&h);
+				}
+				return SLUICE_EINVAL;
+			}
+		}
+	}
+	if (offset < s->durable_next) {
+		uint8_t hdr[BATCH_HEADER_BYTES];
+		struct batch_header h;
+		int rv = segment_find(l->fs, s, offset, pos);
+		if (rv != 0)
+			return rv;
+		if (l->fs->pread(l->fs, s->fd, hdr, sizeof hdr, *pos) != (ssize_t)sizeof hdr ||
+		    batch_header_decode(hdr, sizeof hdr, &h) != 0)
+			return SLUICE_EIO;
+		return h.base_offset == offset ? 0 : SLUICE_EINVAL;
+	}
+	return SLUICE_EINVAL;
+}
+
+static void cancel_from(struct plog *l, int64_t offset)
+{
+	struct op *ops[2] = {l->inflight, NULL};
+
+	for (int k = 0; k < 2; k++)
+		for (struct op *op = k == 0 ? ops[0] : l->ops_head; op != NULL;
+		     op = k == 0 ? NULL : op->next)
+			if (op->kind == OP_WRITE)
+				for (struct plog_append_req *r = op->head; r != NULL; r = r->next)
+					if (r->base_offset >= offset)
+						r->canceled = true;
+}
+
+int plog_truncate(struct plog *l, int64_t offset)
+{
+	struct op *op;
+	struct segment *s;
+	uint64_t pos;
+	int idx, rv;
+
+	if (l->closing)
+		return SLUICE_ECLOSED;
+	if (l->failed)
+		return SLUICE_EIO;
+	if (offset < l->log_start || offset > active(l)->next_offset)
+		return SLUICE_ERANGE;
+	if (offset == active(l)->next_offset)
+		return 0;
+	idx = seg_for_offset(l, offset);
+	s = l->segs[idx];
+	rv = batch_position(l, s, offset, &pos);
+	if (rv != 0)
+		return rv;
+	op = op_new(l, OP_TRUNCATE);
+	if (op == NULL)
+		return SLUICE_ENOMEM;
+	op->ndoomed = l->nsegs - idx - 1;
+	if (op->ndoomed > 0) {
+		op->doomed = malloc((size_t)op->ndoomed * sizeof *op->doomed);
+		if (op->doomed == NULL) {
+			op_free(op);
+			return SLUICE_ENOMEM;
+		}
+		memcpy(op->doomed, &l->segs[idx + 1], (size_t)op->ndoomed * sizeof *op->doomed);
+	}
+	cancel_from(l, offset);
+	l->nsegs = idx + 1;
+	s->closed = false;
+	if (segment_cut(s, pos, offset))
+		recompute_max_ts(l, s);
+	op->cut = s;
+	op->cut_size = pos;
+	recount_size(l);
+	SLOG_INFO(MOD, "msg=\"log truncated\" log=%s offset=%" PRId64 " segments_removed=%d",
+		  l->name, offset, op->ndoomed);
+	assert(plog_invariants(l));
+	op_enqueue(l, op);
+	return 0;
+}
+
+/* ---- retention ---------------------------------------------------------------------------- */
+
+int plog_enforce_retention(struct plog *l)
+{
+	wall_ms_t now = clock_wall_ms(l->clock);
+	uint64_t total = l->size_bytes;
+	int n = 0;
+	struct op *op;
+
+	if (l->closing || l->failed)
+		return 0;
+	while (n < l->nsegs - 1) {
+		struct segment *s = l->segs[n];
+		bool by_time = l->cfg.retention_ms >= 0 && s->max_timestamp >= 0 &&
+			       now - s->max_timestamp > l->cfg.retention_ms;
+		bool by_size = l->cfg.retention_bytes >= 0 &&
+			       total - s->size >= (uint64_t)l->cfg.retention_bytes;
+		if (!(by_time || by_size) || s->durable_size != s->size)
+			break;
+		total -= s->size;
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	op = op_new(l, OP_DELETE);
+	if (op == NULL)
+		return 0;
+	op->doomed = malloc((size_t)n * sizeof *op->doomed);
+	if (op->doomed == NULL) {
+		op_free(op);
+		return 0;
+	}
+	memcpy(op->doomed, l->segs, (size_t)n * sizeof *op->doomed);
+	op->ndoomed = n;
+	memmove(l->segs, l->segs + n, (size_t)(l->nsegs - n) * sizeof *l->segs);
+	l->nsegs -= n;
+	l->log_start = l->segs[0]->base_offset;
+	recount_size(l);
+	l->pst.log_start_offset = l->log_start;
+	l->pst.flags = l->flags;
+	op->state = l->pst;
+	SLOG_INFO(MOD, "msg=\"retention\" log=%s segments_deleted=%d log_start=%" PRId64, l->name, n,
+		  l->log_start);
+	op_enqueue(l, op);
+	return n;
+}
+
+/* ---- close -------------------------------------------------------------------------------- */
+
+void plog_close(struct plog *l, void (*cb)(void *arg), void *arg)
+{
+	struct op *op;
+
+	assert(!l->closing);
+	l->closing = true;
+	op = l->close_op;
+	l->close_op = NULL;
+	op->close_cb = cb;
+	op->close_arg = arg;
+	op_enqueue(l, op);
+}
+
+/* ---- reads -------------------------------------------------------------------------------- */
+
+static void mark_repair(struct plog *l, const char *why)
+{
+	struct pstate st;
+	errmsg_t em;
+
+	if (l->flags & STATE_FLAG_NEEDS_REPAIR)
+		return;
+	l->flags |= STATE_FLAG_NEEDS_REPAIR;
+	SLOG_ERROR(MOD, "msg=\"partition needs repair; refusing reads and appends\" log=%s "
+			"cause=\"%s\"",
+		   l->name, why);
+	/* Rare and must be durable before anyone is told: written synchronously. */
+	l->pst.log_start_offset = l->log_start;
+	l->pst.flags = l->flags;
+	st = l->pst;
+	if (pstate_store(l->fs, l->dir, &st, em) != 0)
+		SLOG_ERROR(MOD, "msg=\"could not persist the repair flag\" log=%s err=\"%s\"",
+			   l->name, em);
+}
+
+static int64_t durable_end(const struct plog *l)
+{
+	/* Segments before the last are durable in full once their successor has durable data;
+	 * the last durable offset is that of the last segment that has any. */
+	for (int i = l->nsegs - 1; i >= 0; i--)
+		if (l->segs[i]->durable_next > l->segs[i]->base_offset || i == 0)
+			return l->segs[i]->durable_next;
+	return l->log_start;
+}
+
+int plog_read(struct plog *l, int64_t offset, int64_t max_offset, size_t max_bytes,
+	      struct plog_read_result *out)
+{
+	int64_t end = durable_end(l);
+	struct segment *s;
+	uint64_t pos, want;
+	uint8_t hdr[BATCH_HEADER_BYTES];
+	struct batch_header h;
+	struct buf *b;
+	size_t at, keep;
+	ssize_t got;
+	int rv;
+
+	memset(out, 0, sizeof *out);
+	out->next_offset = offset;
+	if (l->flags & STATE_FLAG_NEEDS_REPAIR)
+		return SLUICE_EREPAIR;
+	if (offset < l->log_start || offset > end)
+		return SLUICE_ERANGE;
+	if (max_offset > end)
+		max_offset = end;
+	if (offset >= max_offset)
+		return 0;
+	s = l->segs[seg_for_offset(l, offset)];
+	if (offset >= s->durable_next)
+		return 0;
+	rv = segment_find(l->fs, s, offset, &pos);
+	if (rv != 0)
+		goto err;
+	got = l->fs->pread(l->fs, s->fd, hdr, sizeof hdr, pos);
+	if (got < 0) {
+		rv = (int)got;
+		goto err;
+	}
+	if (got != (ssize_t)sizeof hdr || batch_header_decode(hdr, sizeof hdr, &h) != 0) {
+		rv = SLUICE_ECORRUPT;
+		goto err;
+	}
+	if (batch_last_offset(&h) >= max_offset)
+		return 0;
+	want = s->durable_size - pos;
+	if (want > max_bytes)
+		want = max_bytes;
+	if (want < batch_total_bytes(&h))
+		want = batch_total_bytes(&h);
+	b = buf_new((size_t)want);
+	if (b == NULL)
+		return SLUICE_ENOMEM;
+	got = l->fs->pread(l->fs, s->fd, b->data, (size_t)want, pos);
+	if (got < 0) {
+		buf_unref(b);
+		rv = (int)got;
+		goto err;
+	}
+	/* Keep whole batches below max_offset, each checked against its CRC. */
+	keep = 0;
+	at = 0;
+	while ((size_t)got - at >= BATCH_HEADER_BYTES) {
+		if (batch_header_decode(b->data + at, (size_t)got - at, &h) != 0 ||
+		    h.base_offset != out->next_offset) {
+			if (keep == 0) {
+				buf_unref(b);
+				rv = SLUICE_ECORRUPT;
+				goto err;
+			}
+			break;
+		}
+		if (batch_total_bytes(&h) > (size_t)got - at || batch_last_offset(&h) >= max_offset)
+			break;
+		if (!batch_crc_ok(b->data + at, batch_total_bytes(&h))) {
+			buf_unref(b);
+			rv = SLUICE_ECORRUPT;
+			SLOG_ERROR(MOD, "msg=\"checksum mismatch on read\" file=%s pos=%" PRIu64,
+				   s->path, pos + at);
+			goto err;
+		}
+		at += batch_total_bytes(&h);
+		keep = at;
+		out->next_offset = batch_last_offset(&h) + 1;
+	}
+	if (keep == 0) {
+		buf_unref(b);
+		return 0;
+	}
+	b->len = keep;
+	out->buf = b;
+	out->len = keep;
+	return 0;
+
+err:
+	if (rv == SLUICE_ECORRUPT) {
+		char why[PATH_MAX + 64];
+		snprintf(why, sizeof why, "%s: corrupt batch near byte %" PRIu64, s->path, pos);
+		mark_repair(l, why);
+		return SLUICE_EREPAIR;
+	}
+	return rv;
+}
+
+int plog_offset_for_time(struct plog *l, int64_t ts, int64_t *offset_out, int64_t *ts_out)
+{
+	if (l->flags & STATE_FLAG_NEEDS_REPAIR)
+		return SLUICE_EREPAIR;
+	for (int i = 0; i < l->nsegs; i++) {
+		struct segment *s = l->segs[i];
+		int rv;
+		if (s->max_timestamp < ts || s->durable_size == 0)
+			continue;
+		rv = segment_find_time(l->fs, s, ts, offset_out, ts_out);
+		if (rv != SLUICE_ENOTFOUND)
+			return rv;
+	}
+	return SLUICE_ENOTFOUND;
+}
+
+/* ---- accessors ---------------------------------------------------------------------------- */
+
+int64_t plog_start_offset(const struct plog *l)
+{
+	return l->log_start;
+}
+
+int64_t plog_end_offset(const struct plog *l)
+{
+	return active(l)->next_offset;
+}
+
+int64_t plog_durable_offset(const struct plog *l)
+{
+	return durable_end(l);
+}
+
+uint64_t plog_size_bytes(const struct plog *l)
+{
+	return l->size_bytes;
+}
+
+int plog_segment_count(const struct plog *l)
+{
+	return l->nsegs;
+}
+
+bool plog_needs_repair(const struct plog *l)
+{
+	return (l->flags & STATE_FLAG_NEEDS_REPAIR) != 0;
+}
+
+bool plog_failed(const struct plog *l)
+{
+	return l->failed;
+}
+
+const struct plog_stats *plog_stats(const struct plog *l)
+{
+	return &l->stats;
+}
+
+/* ---- open and recovery -------------------------------------------------------------------- */
+
+struct listing {
+	int64_t *bases;
+	int n;
+	int cap;
+	int err;
+	struct plog *l;
+};
+
+static int list_cb(void *arg, const char *name)
+{
+	struct listing *ls = arg;
+	int64_t base;
+	size_t n = strlen(name);
+
+	if (n > 4 && strcmp(name + n - 4, ".tmp") == 0) {
+		char path[2 * PATH_MAX];
+		snprintf(path, sizeof path, "%s/%s", ls->l->dir, name);
+		ls->l->fs->unlink(ls->l->fs, path); /* a state write that did not finish */
+		return 0;
+	}
+	if (!segment_parse_name(name, &base))
+		return 0;
+	if (ls->n == ls->cap) {
+		int ncap = ls->cap ? ls->cap * 2 : 16;
+		int64_t *p = realloc(ls->bases, (size_t)ncap * sizeof *p);
+		if (p == NULL) {
+			ls->err = SLUICE_ENOMEM;
+			return 1;
+		}
+		ls->bases = p;
+		ls->cap = ncap;
+	}
+	ls->bases[ls->n++] = base;
+	return 0;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Opens one existing segment file and brings its in-memory state up to date. `last` says
+ * whether a bad tail may be cut (the active segment) or means corruption (a closed one). */
+static int open_segment(struct plog *l, int64_t base, bool last, char *errmsg)
+{
+	struct segment *s = segment_new(l->dir, base, clock_wall_ms(l->clock));
+	struct segment_scan_stop stop = {0};
+	uint64_t file_size, covered = 0;
+	int rv;
+
+	if (s == NULL)
+		return SLUICE_ENOMEM;
+	rv = l->fs->open(l->fs, s->path, 0, &s->fd);
+	if (rv == 0)
+		rv = l->fs->size(l->fs, s->fd, &file_size);
+	if (rv != 0) {
+		errmsg_printf(errmsg, "%s: open: %s", s->path, err_str(rv));
+		goto err_after_segment;
+	}
+	if (segment_load_index(l->fs, l->dir, s, file_size, &covered) != 0)
+		covered = 0;
+	if (covered == file_size && !last) {
+		/* A closed segment whose index matches its size: trust it, read nothing. */
+	} else {
+		if (!last && covered != file_size && covered != 0) {
+			/* Stale index for a closed segment: rebuild from scratch. */
+			index_free(&s->ix);
+			index_init(&s->ix);
+			s->next_offset = base;
+			s->size = 0;
+			s->max_timestamp = s->max_ts_offset = -1;
+			covered = 0;
+		}
+		rv = segment_scan(l->fs, s, covered, file_size, l->cfg.index_interval_bytes, &stop);
+		if (rv == SLUICE_ECORRUPT && last) {
+			SLOG_WARN(MOD, "msg=\"torn or corrupt tail truncated\" file=%s pos=%" PRIu64
+				       " bytes_cut=%" PRIu64 " reason=\"%s\"",
+				  s->path, stop.position, file_size - stop.position, stop.reason);
+			rv = l->fs->truncate(l->fs, s->fd, stop.position);
+			if (rv == 0)
+				rv = l->fs->datasync(l->fs, s->fd);
+			if (rv != 0) {
+				errmsg_printf(errmsg, "%s: cutting the torn tail: %s", s->path,
+					      err_str(rv));
+				goto err_after_segment;
+			}
+		} else if (rv == SLUICE_ECORRUPT) {
+			char why[PATH_MAX + 128];
+			snprintf(why, sizeof why, "%s: %s at byte %" PRIu64, s->path, stop.reason,
+				 stop.position);
+			SLOG_ERROR(MOD, "msg=\"corruption in a closed segment\" file=%s pos=%" PRIu64
+					" reason=\"%s\"",
+				   s->path, stop.position, stop.reason);
+			mark_repair(l, why);
+			rv = 0;
+		} else if (rv != 0) {
+			errmsg_printf(errmsg, "%s: reading: %s", s->path, err_str(rv));
+			goto err_after_segment;
+		} else if (!last) {
+			/* Rebuilt a closed segment's indexes: store them for the next open. */
+			uint8_t *off, *time;
+			size_t off_n, time_n;
+			if (segment_encode_index(s, &off, &off_n, &time, &time_n) == 0) {
+				segment_write_index(l->fs, l->dir, base, off, off_n, time,
+						    time_n);
+				free(off);
+				free(time);
+			}
+			SLOG_INFO(MOD, "msg=\"index rebuilt\" file=%s", s->path);
+		}
+	}
+	s->durable_size = s->size;
+	s->durable_next = s->next_offset;
+	s->closed = !last;
+	if (l->nsegs > 0 && active(l)->next_offset != base) {
+		char why[PATH_MAX + 128];
+		snprintf(why, sizeof why, "%s: starts at offset %" PRId64 " but the previous segment "
+					  "ends at %" PRId64,
+			 s->path, base, active(l)->next_offset);
+		mark_repair(l, why);
+	}
+	rv = segs_push(l, s);
+	if (rv != 0)
+		goto err_after_segment;
+	return 0;
+
+err_after_segment:
+	if (s->fd >= 0)
+		l->fs->close(l->fs, s->fd);
+	segment_free(s);
+	return rv;
+}
+
+int plog_open(const struct plog_open_args *a, struct plog **out, char *errmsg)
+{
+	struct plog *l = calloc(1, sizeof *l);
+	struct listing ls = {0};
+	struct pstate st;
+	errmsg_t em;
+	int rv, first = 0;
+
+	if (l == NULL)
+		return SLUICE_ENOMEM;
+	snprintf(l->dir, sizeof l->dir, "%s", a->dir);
+	snprintf(l->name, sizeof l->name, "%s", a->name != NULL ? a->name : a->dir);
+	l->fs = a->fs;
+	l->exec = a->exec;
+	l->clock = a->clock;
+	l->cfg = a->config;
+	if (l->cfg.index_interval_bytes == 0 || l->cfg.segment_bytes < BATCH_HEADER_BYTES) {
+		errmsg_printf(errmsg, "%s: bad log configuration", l->name);
+		rv = SLUICE_EINVAL;
+		goto err_after_alloc;
+	}
+	rv = l->fs->mkdir(l->fs, l->dir);
+	if (rv == 0)
+		rv = l->fs->sync_dir(l->fs, l->dir);
+	if (rv != 0 && rv != SLUICE_EEXIST) {
+		errmsg_printf(errmsg, "%s: create directory: %s", l->dir, err_str(rv));
+		goto err_after_alloc;
+	}
+	rv = pstate_load(l->fs, l->dir, &st, em);
+	if (rv == SLUICE_ENOTFOUND) {
+		memset(&st, 0, sizeof st);
+	} else if (rv != 0) {
+		errmsg_printf(errmsg, "%s", em);
+		goto err_after_alloc;
+	}
+	l->flags = st.flags;
+	l->pst = st;
+	l->close_op = op_new(l, OP_CLOSE);
+	if (l->close_op == NULL) {
+		rv = SLUICE_ENOMEM;
+		goto err_after_alloc;
+	}
+	if (l->flags & STATE_FLAG_NEEDS_REPAIR)
+		SLOG_ERROR(MOD, "msg=\"partition is marked as needing repair\" log=%s", l->name);
+	ls.l = l;
+	rv = l->fs->list_dir(l->fs, l->dir, list_cb, &ls);
+	if (rv == 0)
+		rv = ls.err;
+	if (rv != 0) {
+		errmsg_printf(errmsg, "%s: listing: %s", l->dir, err_str(rv));
+		goto err_after_list;
+	}
+	qsort(ls.bases, (size_t)ls.n, sizeof *ls.bases, cmp_i64);
+	/* Segments wholly below the persisted log start were being deleted: finish that. */
+	while (first + 1 < ls.n && ls.bases[first + 1] <= st.log_start_offset) {
+		char path[PATH_MAX];
+		segment_file_path(path, l->dir, ls.bases[first], "log");
+		l->fs->unlink(l->fs, path);
+		segment_unlink_index(l->fs, l->dir, ls.bases[first]);
+		first++;
+	}
+	for (int i = first; i < ls.n; i++) {
+		rv = open_segment(l, ls.bases[i], i == ls.n - 1, errmsg);
+		if (rv != 0)
+			goto err_after_segments;
+	}
+	if (l->nsegs == 0) {
+		struct segment *s = segment_new(l->dir, st.log_start_offset,
+						clock_wall_ms(l->clock));
+		if (s == NULL || segs_push(l, s) != 0) {
+			segment_free(s);
+			rv = SLUICE_ENOMEM;
+			goto err_after_segments;
+		}
+	}
+	l->log_start = st.log_start_offset > l->segs[0]->base_offset ? st.log_start_offset
+								   : l->segs[0]->base_offset;
+	if (l->log_start > active(l)->next_offset)
+		l->log_start = active(l)->next_offset;
+	recount_size(l);
+	free(ls.bases);
+	SLOG_INFO(MOD, "msg=\"log opened\" log=%s segments=%d log_start=%" PRId64
+		       " log_end=%" PRId64 " bytes=%" PRIu64,
+		  l->name, l->nsegs, l->log_start, active(l)->next_offset, l->size_bytes);
+	assert(plog_invariants(l));
+	*out = l;
+	return 0;
+
+err_after_segments:
+	for (int i = 0; i < l->nsegs; i++) {
+		if (l->segs[i]->fd >= 0)
+			l->fs->close(l->fs, l->segs[i]->fd);
+		segment_free(l->segs[i]);
+	}
+	free(l->segs);
+err_after_list:
+	free(ls.bases);
+err_after_alloc:
+	free(l->close_op);
+	free(l);
+	return rv;
+}

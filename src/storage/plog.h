@@ -1,0 +1,162 @@
+/*
+ * plog: the partition log, an ordered, durable, segmented log of Kafka RecordBatch v2 batches.
+ *
+ * A partition replica's directory holds segments (`<base>.log`, see segment.h), their indexes
+ * (index.h) and a state file (state.h). The log assigns offsets on append, writes and fdatasyncs
+ * off the event loop through an executor (group commit: everything appended while one write+sync
+ * is in flight goes out together in the next), and tells each append when its offsets are
+ * durable. Reads return whole batches up to a limit (the high watermark); timestamps resolve to
+ * the first batch that reaches them; truncation cuts the log back at a batch boundary (Raft needs
+ * it); retention deletes whole closed segments by age and size.
+ *
+ * All functions run on the loop thread (the thread that calls the executor's completions).
+ * Failure modes handled:
+ *   - ENOSPC/EIO on write or sync: the appends in that write and every append queued after it
+ *     fail with the error; the file is cut back to its durable size, nothing durable is touched,
+ *     and later appends work again once space returns. If even the cut fails, the log stops
+ *     accepting appends (plog_failed) until it is reopened, which recovers from the files.
+ *   - a torn or corrupt tail in the last segment after a crash: cut at the first bad batch on
+ *     open, with a log line naming the file, byte position and bytes removed.
+ *   - corruption in a closed segment (found on open or by a read's CRC check): the partition is
+ *     marked as needing repair (persisted in the state file); reads and appends then fail with
+ *     SLUICE_EREPAIR instead of serving bad data.
+ *
+ * Invariants:
+ *   1. log_start <= durable_end <= end (next offset to assign).
+ *   2. Offsets are contiguous across segments; only the last segment receives appends.
+ *   3. An append's callback runs exactly once; status 0 means every byte of it is durable and
+ *      every earlier append is durable too (completions come in append order).
+ *   4. Reads never return bytes at or beyond the durable end.
+ */
+#ifndef SLUICE_STORAGE_PLOG_H
+#define SLUICE_STORAGE_PLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/clock.h"
+#include "base/exec.h"
+#include "storage/fs.h"
+
+struct plog_config {
+	uint64_t segment_bytes;         /* roll when the next append would pass this size */
+	int64_t roll_ms;                /* roll a segment this old (ms); -1 = never by age */
+	int64_t retention_ms;           /* delete closed segments older than this; -1 = keep */
+	int64_t retention_bytes;        /* delete oldest closed segments beyond this; -1 = keep */
+	uint32_t index_interval_bytes;  /* log bytes between sparse index entries */
+	uint64_t pending_bytes_max;     /* appended but not yet durable; above it appends get
+					 * SLUICE_EBUSY (back-pressure instead of unbounded memory) */
+};
+
+/* Defaults: 1 GiB segments, 7-day roll and retention, no size retention, 4 KiB index
+ * interval, 64 MiB pending. */
+void plog_config_default(struct plog_config *c);
+
+struct plog_open_args {
+	const char *dir;  /* the partition directory; created if missing */
+	const char *name; /* for log lines, e.g. "orders-3" */
+	struct fs *fs;
+	struct exec *exec;
+	struct clock *clock;
+	struct plog_config config;
+};
+
+struct plog;
+struct plog_append_req;
+struct plog_roll;
+
+typedef void (*plog_append_cb)(struct plog_append_req *req, int status);
+
+/* One append. The caller allocates it and keeps it valid until its callback. */
+struct plog_append_req {
+	void *data;          /* the caller's */
+	int64_t base_offset; /* out: first offset assigned */
+	int64_t last_offset; /* out: last offset assigned */
+	/* private to plog */
+	struct buf *buf;
+	size_t off;
+	size_t len;
+	struct segment *seg;
+	uint64_t pos;
+	struct plog_roll *roll_before;
+	plog_append_cb cb;
+	bool canceled;
+	struct plog_append_req *next;
+};
+
+enum {
+	/* Keep the batches' BaseOffsets (a follower storing the leader's entries): the first must
+	 * equal plog_end_offset() and the rest follow contiguously, else SLUICE_EINVAL. */
+	PLOG_APPEND_KEEP_OFFSETS = 1 << 0,
+};
+
+struct plog_stats {
+	uint64_t appends;
+	uint64_t append_bytes;
+	uint64_t writes;     /* write+sync rounds (group commits) */
+	uint64_t syncs;      /* fdatasync calls on segment files */
+	uint64_t failures;   /* failed write rounds */
+	uint64_t rolls;
+	uint64_t segments_deleted;
+};
+
+/* Opens (recovering as described above) or creates the log. Blocking: call at start-up or from
+ * a worker. On success *out owns the log; errors name the cause in `errmsg`. */
+int plog_open(const struct plog_open_args *args, struct plog **out, char *errmsg);
+
+/* Flushes queued appends, writes the active segment's indexes so the next open reads no log
+ * bytes, closes the files and frees the log, then calls `cb` (may be NULL). Appends after this
+ * fail with SLUICE_ECLOSED. */
+void plog_close(struct plog *l, void (*cb)(void *arg), void *arg);
+
+/* Appends the whole batches in [off, off+len) of `b`, which must be valid RecordBatch v2 bytes
+ * (the caller checked CRCs). Assigns BaseOffsets (unless PLOG_APPEND_KEEP_OFFSETS) and, when
+ * `leader_epoch` >= 0, PartitionLeaderEpoch, in place. On success fills req->base_offset and
+ * req->last_offset, takes a reference on `b`, and later calls `cb` with 0 once durable or with
+ * an error. On failure (SLUICE_EMALFORMED, SLUICE_EBUSY, SLUICE_ETOOLARGE, SLUICE_ECLOSED,
+ * SLUICE_EREPAIR, SLUICE_EIO when the log failed) the callback is never called. */
+int plog_append(struct plog *l, struct plog_append_req *req, struct buf *b, size_t off, size_t len,
+		int32_t leader_epoch, int flags, plog_append_cb cb);
+
+struct plog_read_result {
+	struct buf *buf;     /* whole batches (NULL when none); the caller unrefs */
+	size_t len;
+	int64_t next_offset; /* offset just after the last batch returned */
+};
+
+/* Reads whole durable batches starting with the one that contains `offset`, stopping before any
+ * batch whose last offset is >= `max_offset` (the high watermark) and after `max_bytes` — but
+ * always at least one whole batch when one is available (KIP-74), and never across a segment
+ * boundary. Returns 0 (possibly with no data at the end of the log), SLUICE_ERANGE when `offset`
+ * is below the log start or beyond the durable end, SLUICE_EREPAIR/SLUICE_ECORRUPT when the data
+ * is damaged (the log is then marked as needing repair), or an I/O error. */
+int plog_read(struct plog *l, int64_t offset, int64_t max_offset, size_t max_bytes,
+	      struct plog_read_result *out);
+
+/* Finds the first durable batch whose MaxTimestamp >= `ts`: *offset_out is its BaseOffset and
+ * *ts_out its MaxTimestamp. (Record-level precision inside the batch is the caller's.)
+ * SLUICE_ENOTFOUND when no batch reaches `ts`. */
+int plog_offset_for_time(struct plog *l, int64_t ts, int64_t *offset_out, int64_t *ts_out);
+
+/* Cuts the log so that `offset` becomes the next offset to assign. `offset` must be the first
+ * offset of a batch, or the end. Appends at or beyond it that are not yet durable complete with
+ * SLUICE_ECANCELED. Returns 0 or SLUICE_EINVAL/SLUICE_ERANGE. */
+int plog_truncate(struct plog *l, int64_t offset);
+
+/* Applies retention now: deletes (off the loop) closed, fully durable segments older than
+ * retention_ms (by their largest timestamp) or beyond retention_bytes, oldest first, and moves
+ * the log start. Returns the number of segments scheduled for deletion. */
+int plog_enforce_retention(struct plog *l);
+
+int64_t plog_start_offset(const struct plog *l);
+int64_t plog_end_offset(const struct plog *l);     /* next offset to assign */
+int64_t plog_durable_offset(const struct plog *l); /* every offset below it is durable */
+uint64_t plog_size_bytes(const struct plog *l);
+int plog_segment_count(const struct plog *l);
+bool plog_needs_repair(const struct plog *l);
+bool plog_failed(const struct plog *l);
+const struct plog_stats *plog_stats(const struct plog *l);
+
+#endif
