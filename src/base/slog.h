@@ -19,6 +19,7 @@ enum slog_level { SLOG_DEBUG, SLOG_INFO, SLOG_WARN, SLOG_ERROR };
 /* Longest line written; longer ones are cut and end in "...". */
 #define SLOG_LINE_BYTES_MAX 2048
 
+/* Receives each line NUL-terminated, without its '\n'; calls are serialised by slog. */
 typedef void (*slog_sink_fn)(void *arg, enum slog_level level, const char *line);
 
 void slog_set_level(enum slog_level level);
