@@ -77,6 +77,7 @@ struct op {
 	struct op *next;
 	int status;
 	bool fatal; /* rollback failed: the log must be reopened */
+	uint32_t nsyncs; /* fdatasyncs of segment files, counted by the worker */
 	errmsg_t errmsg;
 
 	/* OP_WRITE */
@@ -278,6 +279,7 @@ static int sync_seg(struct plog *l, struct op *op, struct segment *seg)
 {
 	int rv = l->fs->datasync(l->fs, seg->fd);
 
+	op->nsyncs++;
 	if (rv != 0)
 		errmsg_printf(op->errmsg, "%s: fdatasync: %s", seg->path, err_str(rv));
 	return rv;
@@ -670,6 +672,7 @@ static void op_done(struct exec_job *job)
 
 	assert(l->inflight == op);
 	l->inflight = NULL;
+	l->stats.syncs += op->nsyncs;
 	switch (op->kind) {
 	case OP_WRITE:
 		write_done(l, op);
@@ -1276,6 +1279,31 @@ int plog_offset_for_time(struct plog *l, int64_t ts, int64_t *offset_out, int64_
 			return rv;
 	}
 	return SLUICE_ENOTFOUND;
+}
+
+void plog_abandon(struct plog *l)
+{
+	struct op *ops[2] = {l->inflight, l->ops_head};
+
+	for (int k = 0; k < 2; k++) {
+		struct op *op = ops[k];
+		while (op != NULL) {
+			struct op *next = k == 0 ? NULL : op->next;
+			for (struct plog_append_req *r = op->head; r != NULL; r = r->next) {
+				buf_unref(r->buf);
+				r->buf = NULL;
+			}
+			for (int i = 0; i < op->ndoomed; i++)
+				segment_free(op->doomed[i]);
+			op_free(op);
+			op = next;
+		}
+	}
+	for (int i = 0; i < l->nsegs; i++)
+		segment_free(l->segs[i]);
+	free(l->segs);
+	free(l->close_op);
+	free(l);
 }
 
 /* ---- accessors ---------------------------------------------------------------------------- */

@@ -150,6 +150,11 @@ int plog_truncate(struct plog *l, int64_t offset);
  * the log start. Returns the number of segments scheduled for deletion. */
 int plog_enforce_retention(struct plog *l);
 
+/* For crash simulation only: frees the log's memory as if its process had died, without any
+ * file I/O and without calling any callback. The executor's queued jobs for it must be dropped
+ * too (a fresh exec_inline). */
+void plog_abandon(struct plog *l);
+
 int64_t plog_start_offset(const struct plog *l);
 int64_t plog_end_offset(const struct plog *l);     /* next offset to assign */
 int64_t plog_durable_offset(const struct plog *l); /* every offset below it is durable */

@@ -1,0 +1,998 @@
+/*
+ * Unit suite for the partition log (storage/plog.c and its segments, indexes and state file).
+ *
+ * Most tests run the log on simfs with the inline executor, so every disk operation, fault and
+ * crash is deterministic; one test runs on real files with libuv's thread pool.
+ */
+#include <check.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/exec.h"
+#include "base/slog.h"
+#include "batchgen.h"
+#include "storage/index.h"
+#include "storage/plog.h"
+#include "storage/simfs.h"
+#include "storage/state.h"
+#include "storage/worker.h"
+
+#define DIR "/data/topic-0"
+#define MAX_REQS 4096
+
+/* One log under test with everything around it. */
+struct fixture {
+	struct simfs *sim;
+	struct fs *fs;
+	struct exec_inline ex;
+	struct clock_fake clk;
+	struct plog_config cfg;
+	struct plog *log;
+	/* append bookkeeping */
+	struct plog_append_req reqs[MAX_REQS];
+	int status[MAX_REQS];
+	int done[MAX_REQS];
+	struct buf *bufs[MAX_REQS];
+	int n;
+	int ncb;
+	int order_ok;
+	int last_cb;
+};
+
+static struct fixture F;
+
+static void quiet_sink(void *arg, enum slog_level level, const char *line)
+{
+	(void)arg;
+	(void)level;
+	(void)line;
+}
+
+static void fx_open(void)
+{
+	struct plog_open_args a = {
+		.dir = DIR, .name = "topic-0", .fs = F.fs, .exec = &F.ex.exec,
+		.clock = &F.clk.clock, .config = F.cfg};
+	errmsg_t em = "";
+	int rv = plog_open(&a, &F.log, em);
+	ck_assert_msg(rv == 0, "open: %s (%s)", err_str(rv), em);
+}
+
+static void closed_cb(void *arg)
+{
+	*(int *)arg = 1;
+}
+
+static void fx_close(void)
+{
+	int closed = 0;
+	plog_close(F.log, closed_cb, &closed);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(closed, 1);
+	F.log = NULL;
+}
+
+static void fx_setup(void)
+{
+	memset(&F, 0, sizeof F);
+	slog_set_sink(quiet_sink, NULL);
+	F.sim = simfs_new(42);
+	F.fs = simfs_fs(F.sim);
+	F.fs->mkdir(F.fs, "/data");
+	exec_inline_init(&F.ex);
+	clock_fake_init(&F.clk, 1700000000000LL);
+	plog_config_default(&F.cfg);
+	F.order_ok = 1;
+	F.last_cb = -1;
+	fx_open();
+}
+
+static void fx_teardown(void)
+{
+	if (F.log != NULL)
+		fx_close();
+	for (int i = 0; i < F.n; i++)
+		buf_unref(F.bufs[i]);
+	simfs_free(F.sim);
+	slog_set_sink(NULL, NULL);
+}
+
+static void append_cb(struct plog_append_req *req, int status)
+{
+	int i = (int)(req - F.reqs);
+	F.status[i] = status;
+	F.done[i]++;
+	F.ncb++;
+	if (i < F.last_cb)
+		F.order_ok = 0;
+	F.last_cb = i;
+}
+
+/* Appends one generated batch; returns its request index or a negative error. */
+static int append_batch(int nrecords, size_t value_bytes, int64_t ts)
+{
+	int i = F.n;
+	struct buf *b = batchgen(nrecords, value_bytes, ts, (uint32_t)i);
+	int rv;
+
+	ck_assert_int_lt(i, MAX_REQS);
+	rv = plog_append(F.log, &F.reqs[i], b, 0, b->len, 7, 0, append_cb);
+	if (rv != 0) {
+		buf_unref(b);
+		return rv;
+	}
+	F.bufs[i] = b;
+	F.n++;
+	return i;
+}
+
+/* Reads everything from `from` and checks it is exactly the bytes of requests [first, last]. */
+static void expect_log(int64_t from, int first, int last)
+{
+	int64_t off = from;
+	int i = first;
+
+	while (i <= last) {
+		struct plog_read_result r;
+		int rv = plog_read(F.log, off, INT64_MAX, 1 << 20, &r);
+		ck_assert_msg(rv == 0, "read at %" PRId64 ": %s", off, err_str(rv));
+		ck_assert_msg(r.len > 0, "no data at %" PRId64 " (want request %d)", off, i);
+		size_t at = 0;
+		while (at < r.len && i <= last) {
+			if (F.status[i] != 0 || F.reqs[i].canceled) {
+				i++;
+				continue;
+			}
+			ck_assert_int_ge(r.len - at, F.reqs[i].len);
+			ck_assert_msg(memcmp(r.buf->data + at, F.bufs[i]->data, F.reqs[i].len) == 0,
+				      "request %d differs", i);
+			ck_assert_int_eq(F.reqs[i].base_offset,
+					 (int64_t)be64_get(r.buf->data + at));
+			at += F.reqs[i].len;
+			i++;
+		}
+		off = r.next_offset;
+		buf_unref(r.buf);
+	}
+}
+
+/* Appending assigns contiguous offsets, and the callbacks report durability in order. */
+START_TEST(test_plog_append_assigns_offsets_and_completes_in_order)
+{
+	for (int i = 0; i < 50; i++)
+		ck_assert_int_ge(append_batch(1 + i % 5, 100, 1000 + i), 0);
+	ck_assert_int_eq(plog_end_offset(F.log), 150);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(F.ncb, 50);
+	ck_assert(F.order_ok);
+	int64_t next = 0;
+	for (int i = 0; i < 50; i++) {
+		ck_assert_int_eq(F.status[i], 0);
+		ck_assert_int_eq(F.reqs[i].base_offset, next);
+		next = F.reqs[i].last_offset + 1;
+	}
+	ck_assert_int_eq(plog_durable_offset(F.log), 150);
+	expect_log(0, 0, 49);
+}
+END_TEST
+
+/* Appends made while a write is in flight go out together in the next write (group commit). */
+START_TEST(test_plog_group_commit_batches_appends_behind_inflight_write)
+{
+	F.ex.defer_work = true;
+	for (int i = 0; i < 20; i++)
+		append_batch(1, 64, 1);
+	ck_assert_int_eq(plog_durable_offset(F.log), 0);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(F.ncb, 20);
+	/* The first append started a write alone; the other 19 shared the second. */
+	ck_assert_int_eq(plog_stats(F.log)->writes, 2);
+}
+END_TEST
+
+/* Nothing is readable before it is durable: reads stop at the durable offset. */
+START_TEST(test_plog_read_stops_at_durable_offset)
+{
+	F.ex.defer_work = true;
+	append_batch(3, 10, 5);
+	struct plog_read_result r;
+	ck_assert_int_eq(plog_read(F.log, 0, INT64_MAX, 1 << 20, &r), 0);
+	ck_assert_int_eq(r.len, 0);
+	ck_assert_int_eq(plog_read(F.log, 1, INT64_MAX, 1 << 20, &r), SLUICE_ERANGE);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(plog_read(F.log, 1, INT64_MAX, 1 << 20, &r), 0);
+	ck_assert_int_eq(r.len, F.reqs[0].len);
+	ck_assert_int_eq(r.next_offset, 3);
+	buf_unref(r.buf);
+}
+END_TEST
+
+/* A read returns whole batches only, respects max_offset, and returns one whole batch even when
+ * it is larger than max_bytes (KIP-74). */
+START_TEST(test_plog_read_returns_whole_batches_within_limits)
+{
+	for (int i = 0; i < 10; i++)
+		append_batch(2, 500, i);
+	exec_inline_run(&F.ex);
+	struct plog_read_result r;
+	ck_assert_int_eq(plog_read(F.log, 0, INT64_MAX, 10, &r), 0);
+	ck_assert_int_eq(r.len, F.reqs[0].len);
+	buf_unref(r.buf);
+	ck_assert_int_eq(plog_read(F.log, 5, INT64_MAX, F.reqs[0].len * 3 + 1, &r), 0);
+	ck_assert_int_eq(r.len, F.reqs[0].len * 3);
+	ck_assert_int_eq(r.next_offset, 10);
+	ck_assert_int_eq(be64_get(r.buf->data), 4); /* the batch holding offset 5 starts at 4 */
+	buf_unref(r.buf);
+	ck_assert_int_eq(plog_read(F.log, 0, 6, 1 << 20, &r), 0);
+	ck_assert_int_eq(r.next_offset, 6);
+	buf_unref(r.buf);
+	ck_assert_int_eq(plog_read(F.log, 21, INT64_MAX, 100, &r), SLUICE_ERANGE);
+	ck_assert_int_eq(plog_read(F.log, 20, INT64_MAX, 100, &r), 0);
+	ck_assert_int_eq(r.len, 0);
+}
+END_TEST
+
+/* Closing and reopening gives back the same log, offsets and bytes. */
+START_TEST(test_plog_reopen_after_clean_close_keeps_everything)
+{
+	for (int i = 0; i < 30; i++)
+		append_batch(4, 200, 100 + i);
+	exec_inline_run(&F.ex);
+	fx_close();
+	fx_open();
+	ck_assert_int_eq(plog_end_offset(F.log), 120);
+	ck_assert_int_eq(plog_durable_offset(F.log), 120);
+	expect_log(0, 0, 29);
+	ck_assert_int_ge(append_batch(1, 10, 1), 0);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(F.reqs[30].base_offset, 120);
+}
+END_TEST
+
+/* Segments roll by size; reads, lookups and reopen work across them. */
+START_TEST(test_plog_rolls_segments_by_size)
+{
+	fx_close();
+	F.cfg.segment_bytes = 4096;
+	F.cfg.index_interval_bytes = 512;
+	fx_open();
+	for (int i = 0; i < 100; i++)
+		append_batch(2, 300, 1000 + i * 10);
+	exec_inline_run(&F.ex);
+	ck_assert_int_gt(plog_segment_count(F.log), 10);
+	ck_assert_int_eq(plog_stats(F.log)->rolls, (uint64_t)plog_segment_count(F.log) - 1);
+	expect_log(0, 0, 99);
+	expect_log(77, 38, 99);
+	fx_close();
+	fx_open();
+	ck_assert_int_eq(plog_end_offset(F.log), 200);
+	expect_log(0, 0, 99);
+	uint64_t size;
+	ck_assert_int_eq(simfs_file_size(F.sim, DIR "/00000000000000000000.index", &size), 0);
+	ck_assert_int_gt(size, INDEX_HEADER_BYTES);
+}
+END_TEST
+
+/* A segment older than log.roll.ms rolls on the next append. */
+START_TEST(test_plog_rolls_segments_by_age)
+{
+	fx_close();
+	F.cfg.roll_ms = 1000;
+	fx_open();
+	append_batch(1, 10, 1);
+	clock_fake_advance_ms(&F.clk, 999);
+	append_batch(1, 10, 1);
+	ck_assert_int_eq(plog_segment_count(F.log), 1);
+	clock_fake_advance_ms(&F.clk, 1);
+	append_batch(1, 10, 1);
+	ck_assert_int_eq(plog_segment_count(F.log), 2);
+	exec_inline_run(&F.ex);
+	expect_log(0, 0, 2);
+}
+END_TEST
+
+/* Retention by size deletes the oldest closed segments, moves the log start, and survives a
+ * reopen; the active segment is never deleted. */
+START_TEST(test_plog_retention_by_size_deletes_oldest_segments)
+{
+	fx_close();
+	F.cfg.segment_bytes = 2048;
+	F.cfg.retention_bytes = 4096;
+	F.cfg.retention_ms = -1;
+	fx_open();
+	for (int i = 0; i < 60; i++)
+		append_batch(1, 400, i);
+	exec_inline_run(&F.ex);
+	int before = plog_segment_count(F.log);
+	int n = plog_enforce_retention(F.log);
+	exec_inline_run(&F.ex);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(plog_segment_count(F.log), before - n);
+	ck_assert_uint_le(plog_size_bytes(F.log), 4096 + 2048);
+	int64_t start = plog_start_offset(F.log);
+	ck_assert_int_gt(start, 0);
+	struct plog_read_result r;
+	ck_assert_int_eq(plog_read(F.log, start - 1, INT64_MAX, 1000, &r), SLUICE_ERANGE);
+	expect_log(start, (int)start, 59);
+	fx_close();
+	fx_open();
+	ck_assert_int_eq(plog_start_offset(F.log), start);
+	expect_log(start, (int)start, 59);
+}
+END_TEST
+
+/* Retention by time deletes segments whose newest timestamp is older than retention.ms. */
+START_TEST(test_plog_retention_by_time_keeps_recent_segments)
+{
+	int64_t now = clock_wall_ms(&F.clk.clock);
+	fx_close();
+	F.cfg.segment_bytes = 1024;
+	F.cfg.retention_ms = 60000;
+	fx_open();
+	for (int i = 0; i < 20; i++)
+		append_batch(1, 400, now - 120000 + i); /* old */
+	for (int i = 0; i < 20; i++)
+		append_batch(1, 400, now - 1000 + i); /* recent */
+	exec_inline_run(&F.ex);
+	ck_assert_int_gt(plog_enforce_retention(F.log), 0);
+	exec_inline_run(&F.ex);
+	/* Every old record is gone except those sharing a segment with recent ones. */
+	ck_assert_int_ge(plog_start_offset(F.log), 18);
+	ck_assert_int_le(plog_start_offset(F.log), 20);
+	ck_assert_int_eq(plog_enforce_retention(F.log), 0);
+}
+END_TEST
+
+/* Truncation at a batch boundary cuts durable data; appends then continue from there, and the
+ * cut survives a reopen. A cut inside a batch is refused. */
+START_TEST(test_plog_truncate_cuts_at_batch_boundary)
+{
+	fx_close();
+	F.cfg.segment_bytes = 2048;
+	fx_open();
+	for (int i = 0; i < 40; i++)
+		append_batch(2, 200, i);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(plog_truncate(F.log, 31), SLUICE_EINVAL);
+	ck_assert_int_eq(plog_truncate(F.log, 81), SLUICE_ERANGE);
+	ck_assert_int_eq(plog_truncate(F.log, 30), 0);
+	ck_assert_int_eq(plog_end_offset(F.log), 30);
+	int i = append_batch(3, 10, 5);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(F.reqs[i].base_offset, 30);
+	expect_log(0, 0, 14);
+	expect_log(30, i, i);
+	fx_close();
+	fx_open();
+	ck_assert_int_eq(plog_end_offset(F.log), 33);
+	expect_log(30, i, i);
+	/* Truncate everything down to the start. */
+	ck_assert_int_eq(plog_truncate(F.log, 0), 0);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(plog_end_offset(F.log), 0);
+	fx_close();
+	fx_open();
+	ck_assert_int_eq(plog_end_offset(F.log), 0);
+}
+END_TEST
+
+/* Truncating below appends that are not yet durable cancels them. */
+START_TEST(test_plog_truncate_cancels_pending_appends)
+{
+	append_batch(1, 10, 1);
+	exec_inline_run(&F.ex);
+	F.ex.defer_work = true;
+	append_batch(1, 10, 2); /* in flight */
+	append_batch(1, 10, 3); /* queued */
+	append_batch(1, 10, 4); /* queued */
+	ck_assert_int_eq(plog_truncate(F.log, 2), 0);
+	int i = append_batch(1, 10, 5);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(F.status[1], 0);
+	ck_assert_int_eq(F.status[2], SLUICE_ECANCELED);
+	ck_assert_int_eq(F.status[3], SLUICE_ECANCELED);
+	ck_assert_int_eq(F.status[i], 0);
+	ck_assert_int_eq(F.reqs[i].base_offset, 2);
+	ck_assert_int_eq(plog_durable_offset(F.log), 3);
+	expect_log(0, 0, 1);
+	expect_log(2, i, i);
+	fx_close();
+	fx_open();
+	ck_assert_int_eq(plog_end_offset(F.log), 3);
+	expect_log(2, i, i);
+}
+END_TEST
+
+/* Timestamp lookup finds the first batch whose MaxTimestamp reaches T, across segments. */
+START_TEST(test_plog_offset_for_time_finds_first_batch_at_or_after)
+{
+	fx_close();
+	F.cfg.segment_bytes = 3000;
+	F.cfg.index_interval_bytes = 256;
+	fx_open();
+	for (int i = 0; i < 50; i++)
+		append_batch(2, 100, 1000 + i * 10); /* batch i: timestamps 1000+10i, +1 */
+	exec_inline_run(&F.ex);
+	int64_t off, ts;
+	ck_assert_int_eq(plog_offset_for_time(F.log, 0, &off, &ts), 0);
+	ck_assert_int_eq(off, 0);
+	ck_assert_int_eq(plog_offset_for_time(F.log, 1001, &off, &ts), 0);
+	ck_assert_int_eq(off, 0);
+	ck_assert_int_eq(plog_offset_for_time(F.log, 1002, &off, &ts), 0);
+	ck_assert_int_eq(off, 2);
+	ck_assert_int_eq(plog_offset_for_time(F.log, 1255, &off, &ts), 0);
+	ck_assert_int_eq(off, 52);
+	ck_assert_int_eq(ts, 1261);
+	ck_assert_int_eq(plog_offset_for_time(F.log, 1491, &off, &ts), 0);
+	ck_assert_int_eq(off, 98);
+	ck_assert_int_eq(plog_offset_for_time(F.log, 1492, &off, &ts), SLUICE_ENOTFOUND);
+	fx_close();
+	fx_open();
+	ck_assert_int_eq(plog_offset_for_time(F.log, 1255, &off, &ts), 0);
+	ck_assert_int_eq(off, 52);
+}
+END_TEST
+
+/* Timestamps that go backwards still resolve to the first batch in offset order that reaches T. */
+START_TEST(test_plog_offset_for_time_with_unordered_timestamps)
+{
+	int64_t tss[] = {500, 100, 900, 300, 950, 200};
+	for (int i = 0; i < 6; i++)
+		append_batch(1, 10, tss[i]);
+	exec_inline_run(&F.ex);
+	int64_t off, ts;
+	ck_assert_int_eq(plog_offset_for_time(F.log, 600, &off, &ts), 0);
+	ck_assert_int_eq(off, 2);
+	ck_assert_int_eq(plog_offset_for_time(F.log, 920, &off, &ts), 0);
+	ck_assert_int_eq(off, 4);
+	ck_assert_int_eq(plog_offset_for_time(F.log, 150, &off, &ts), 0);
+	ck_assert_int_eq(off, 0);
+}
+END_TEST
+
+/* Cutting the last batch at every byte position is recovered on open: the torn batch goes and
+ * every earlier batch stays. */
+START_TEST(test_plog_recover_truncates_torn_tail_at_every_byte)
+{
+	for (int i = 0; i < 5; i++)
+		append_batch(3, 40, i);
+	exec_inline_run(&F.ex);
+	fx_close();
+	uint64_t full;
+	ck_assert_int_eq(simfs_file_size(F.sim, DIR "/00000000000000000000.log", &full), 0);
+	size_t last = F.reqs[4].len;
+	for (size_t cut = 1; cut <= last; cut++) {
+		int fd;
+		ck_assert_int_eq(F.fs->open(F.fs, DIR "/00000000000000000000.log", 0, &fd), 0);
+		/* Restore the full file, then cut it. */
+		struct iovec iov = {F.bufs[4]->data, last};
+		ck_assert_int_eq(F.fs->pwritev(F.fs, fd, &iov, 1, full - last), 0);
+		ck_assert_int_eq(F.fs->truncate(F.fs, fd, full - cut), 0);
+		F.fs->close(F.fs, fd);
+		/* Index files from the clean close cover the whole file; they must not be trusted
+		 * beyond the file's size. */
+		fx_open();
+		ck_assert_int_eq(plog_end_offset(F.log), 12);
+		expect_log(0, 0, 3);
+		uint64_t now;
+		simfs_file_size(F.sim, DIR "/00000000000000000000.log", &now);
+		ck_assert_int_eq(now, full - last);
+		plog_close(F.log, NULL, NULL);
+		exec_inline_run(&F.ex);
+		F.log = NULL;
+	}
+	fx_open();
+}
+END_TEST
+
+/* A flipped byte inside the last batch (a corrupt, not torn, tail) is cut too. */
+START_TEST(test_plog_recover_truncates_corrupt_tail)
+{
+	for (int i = 0; i < 5; i++)
+		append_batch(3, 40, i);
+	exec_inline_run(&F.ex);
+	/* Crash rather than close, so no index checkpoint covers the tail. */
+	plog_close(F.log, NULL, NULL);
+	F.log = NULL;
+	simfs_crash(F.sim);
+	exec_inline_run(&F.ex);
+	uint64_t full;
+	simfs_file_size(F.sim, DIR "/00000000000000000000.log", &full);
+	uint8_t x = 0xEE;
+	ck_assert_int_eq(simfs_corrupt(F.sim, DIR "/00000000000000000000.log", full - 5, &x, 1), 0);
+	fx_open();
+	ck_assert_int_eq(plog_end_offset(F.log), 12);
+	expect_log(0, 0, 3);
+}
+END_TEST
+
+/* Missing or damaged index files are rebuilt from the log, and lookups still work. */
+START_TEST(test_plog_rebuilds_missing_and_damaged_indexes)
+{
+	fx_close();
+	F.cfg.segment_bytes = 2048;
+	F.cfg.index_interval_bytes = 300;
+	fx_open();
+	for (int i = 0; i < 40; i++)
+		append_batch(2, 200, 1000 + i);
+	exec_inline_run(&F.ex);
+	fx_close();
+	ck_assert_int_eq(F.fs->unlink(F.fs, DIR "/00000000000000000000.index"), 0);
+	uint8_t junk[4] = {1, 2, 3, 4};
+	ck_assert_int_eq(simfs_corrupt(F.sim, DIR "/00000000000000000008.timeindex", 20, junk, 4),
+			 0);
+	fx_open();
+	expect_log(0, 0, 39);
+	int64_t off, ts;
+	ck_assert_int_eq(plog_offset_for_time(F.log, 1010, &off, &ts), 0);
+	ck_assert_int_eq(off, 20);
+	uint64_t size;
+	ck_assert_int_eq(simfs_file_size(F.sim, DIR "/00000000000000000000.index", &size), 0);
+}
+END_TEST
+
+/* Corruption in a closed segment marks the partition as needing repair: reads and appends are
+ * refused rather than served, and the mark survives a reopen. */
+START_TEST(test_plog_corrupt_closed_segment_needs_repair)
+{
+	fx_close();
+	F.cfg.segment_bytes = 2048;
+	fx_open();
+	for (int i = 0; i < 30; i++)
+		append_batch(2, 200, i);
+	exec_inline_run(&F.ex);
+	fx_close();
+	/* Damage a record inside the first (closed) segment and drop its index so the open
+	 * rescans it. */
+	uint8_t x = 0x55;
+	ck_assert_int_eq(simfs_corrupt(F.sim, DIR "/00000000000000000000.log", 300, &x, 1), 0);
+	F.fs->unlink(F.fs, DIR "/00000000000000000000.index");
+	fx_open();
+	ck_assert(plog_needs_repair(F.log));
+	struct plog_read_result r;
+	ck_assert_int_eq(plog_read(F.log, 0, INT64_MAX, 100, &r), SLUICE_EREPAIR);
+	ck_assert_int_eq(append_batch(1, 1, 1), SLUICE_EREPAIR);
+	fx_close();
+	fx_open();
+	ck_assert(plog_needs_repair(F.log));
+}
+END_TEST
+
+/* Bit rot that the open did not see is caught by the read's CRC check, never served. */
+START_TEST(test_plog_read_detects_corruption_by_crc)
+{
+	for (int i = 0; i < 10; i++)
+		append_batch(2, 200, i);
+	exec_inline_run(&F.ex);
+	uint8_t x = 0x00;
+	size_t pos = F.reqs[0].len + F.reqs[1].len + 100;
+	ck_assert_int_eq(simfs_corrupt(F.sim, DIR "/00000000000000000000.log", pos, &x, 1), 0);
+	struct plog_read_result r;
+	ck_assert_int_eq(plog_read(F.log, 4, INT64_MAX, 100, &r), SLUICE_EREPAIR);
+	ck_assert(plog_needs_repair(F.log));
+}
+END_TEST
+
+/* A full disk fails the append with ENOSPC and damages nothing; once space returns, appends
+ * succeed again and everything acknowledged is still there after a reopen. */
+START_TEST(test_plog_enospc_fails_append_and_recovers)
+{
+	for (int i = 0; i < 10; i++)
+		append_batch(2, 200, i);
+	exec_inline_run(&F.ex);
+	simfs_set_space(F.sim, simfs_used(F.sim) + 100);
+	int a = append_batch(2, 200, 11);
+	int b = append_batch(2, 200, 12); /* queued behind a: fails with it */
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(F.status[a], SLUICE_ENOSPC);
+	ck_assert_int_eq(F.status[b], SLUICE_ENOSPC);
+	ck_assert_int_eq(plog_end_offset(F.log), 20);
+	ck_assert(!plog_failed(F.log));
+	expect_log(0, 0, 9);
+	simfs_set_space(F.sim, UINT64_MAX);
+	int c = append_batch(2, 200, 13);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(F.status[c], 0);
+	ck_assert_int_eq(F.reqs[c].base_offset, 20);
+	fx_close();
+	fx_open();
+	expect_log(0, 0, c);
+}
+END_TEST
+
+/* A failed fdatasync (EIO) fails the append; the next append works. */
+START_TEST(test_plog_sync_error_fails_append_then_recovers)
+{
+	append_batch(1, 10, 1);
+	exec_inline_run(&F.ex);
+	simfs_fail_nth(F.sim, SIMFS_OP_SYNC, 1, SLUICE_EIO);
+	int a = append_batch(1, 10, 2);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(F.status[a], SLUICE_EIO);
+	int b = append_batch(1, 10, 3);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(F.status[b], 0);
+	ck_assert_int_eq(F.reqs[b].base_offset, 1);
+	expect_log(0, 0, b);
+}
+END_TEST
+
+/* A roll whose new segment cannot be created fails the append and leaves the old segment
+ * active and intact. */
+START_TEST(test_plog_failed_roll_keeps_old_segment_active)
+{
+	fx_close();
+	F.cfg.segment_bytes = 1024;
+	fx_open();
+	for (int i = 0; i < 3; i++)
+		append_batch(1, 300, i);
+	exec_inline_run(&F.ex);
+	simfs_fail_nth(F.sim, SIMFS_OP_OPEN, 1, SLUICE_ENOSPC);
+	int a = append_batch(1, 300, 4);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(F.status[a], SLUICE_ENOSPC);
+	ck_assert_int_eq(plog_segment_count(F.log), 1);
+	int b = append_batch(1, 300, 5);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(F.status[b], 0);
+	ck_assert_int_eq(plog_segment_count(F.log), 2);
+	expect_log(0, 0, b);
+	fx_close();
+	fx_open();
+	expect_log(0, 0, b);
+}
+END_TEST
+
+/* Appends beyond the pending-bytes limit get back-pressure (EBUSY) instead of using memory. */
+START_TEST(test_plog_pending_limit_gives_backpressure)
+{
+	fx_close();
+	F.cfg.pending_bytes_max = 2000;
+	fx_open();
+	F.ex.defer_work = true;
+	int ok = 0, busy = 0;
+	for (int i = 0; i < 20; i++) {
+		int rv = append_batch(1, 200, i);
+		if (rv >= 0)
+			ok++;
+		else if (rv == SLUICE_EBUSY)
+			busy++;
+	}
+	ck_assert_int_gt(ok, 0);
+	ck_assert_int_gt(busy, 0);
+	exec_inline_run(&F.ex);
+	ck_assert_int_ge(append_batch(1, 200, 1), 0);
+}
+END_TEST
+
+/* Malformed bytes and non-contiguous follower offsets are refused before anything changes. */
+START_TEST(test_plog_append_rejects_malformed_input)
+{
+	struct buf *b = batchgen(2, 10, 1, 1);
+	struct plog_append_req req;
+	ck_assert_int_eq(plog_append(F.log, &req, b, 0, b->len - 1, -1, 0, append_cb),
+			 SLUICE_EMALFORMED);
+	b->data[16] = 1; /* magic 1 */
+	ck_assert_int_eq(plog_append(F.log, &req, b, 0, b->len, -1, 0, append_cb),
+			 SLUICE_EMALFORMED);
+	b->data[16] = 2;
+	batch_set_base_offset(b->data, 5);
+	ck_assert_int_eq(plog_append(F.log, &req, b, 0, b->len, -1, PLOG_APPEND_KEEP_OFFSETS,
+				     append_cb),
+			 SLUICE_EINVAL);
+	batch_set_base_offset(b->data, 0);
+	ck_assert_int_eq(plog_append(F.log, &req, b, 0, b->len, -1, PLOG_APPEND_KEEP_OFFSETS,
+				     append_cb),
+			 0);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(plog_end_offset(F.log), 2);
+	buf_unref(b);
+}
+END_TEST
+
+/* The state file round-trips and rejects damage. */
+START_TEST(test_pstate_roundtrip_and_rejects_damage)
+{
+	struct pstate st = {.log_start_offset = 77, .term = 5, .vote = 3, .flags = 1}, got;
+	errmsg_t em;
+	ck_assert_int_eq(pstate_store(F.fs, DIR, &st, em), 0);
+	ck_assert_int_eq(pstate_load(F.fs, DIR, &got, em), 0);
+	ck_assert_int_eq(got.log_start_offset, 77);
+	ck_assert_int_eq(got.term, 5);
+	ck_assert_int_eq(got.vote, 3);
+	ck_assert_int_eq(got.flags, 1);
+	uint8_t x = 0;
+	simfs_corrupt(F.sim, DIR "/state", 10, &x, 1);
+	ck_assert_int_eq(pstate_load(F.fs, DIR, &got, em), SLUICE_ECORRUPT);
+	ck_assert_ptr_nonnull(strstr(em, "checksum"));
+}
+END_TEST
+
+/* Index files round-trip; any flipped byte is detected. */
+START_TEST(test_index_encode_decode_detects_every_flipped_byte)
+{
+	struct index ix, back;
+	struct index_meta m = {.base_offset = 100, .next_offset = 200, .covered_bytes = 50000,
+			       .max_timestamp = 999, .max_ts_offset = 150};
+	struct index_meta mb;
+	uint8_t *p;
+	size_t n;
+
+	index_init(&ix);
+	for (uint32_t i = 0; i < 20; i++) {
+		index_add_offset(&ix, i * 5, i * 2000);
+		index_add_time(&ix, 100 + i * 3, i * 5);
+	}
+	for (int t = 0; t < 2; t++) {
+		ck_assert_int_eq(index_encode(&ix, &m, t, &p, &n), 0);
+		index_init(&back);
+		ck_assert_int_eq(index_decode(&back, &mb, t, p, n), 0);
+		ck_assert_int_eq(mb.next_offset, 200);
+		ck_assert_int_eq(t ? back.time_count : back.off_count, 20);
+		index_free(&back);
+		for (size_t i = 0; i < n; i++) {
+			p[i] ^= 0x40;
+			index_init(&back);
+			ck_assert_int_ne(index_decode(&back, &mb, t, p, n), 0);
+			index_free(&back);
+			p[i] ^= 0x40;
+		}
+		free(p);
+	}
+	ck_assert_int_eq(index_lookup_offset(&ix, 0), 0);
+	ck_assert_int_eq(index_lookup_offset(&ix, 7), 2000);
+	ck_assert_int_eq(index_lookup_offset(&ix, 1000), 19 * 2000);
+	ck_assert_int_eq(index_lookup_time(&ix, 100), -1);
+	ck_assert_int_eq(index_lookup_time(&ix, 104), 5);
+	index_free(&ix);
+}
+END_TEST
+
+/* ---- crash simulation --------------------------------------------------------------------- */
+
+static uint64_t rng_state;
+static uint64_t rnd(void)
+{
+	rng_state += 0x9E3779B97F4A7C15ull;
+	uint64_t z = rng_state;
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+	return z ^ (z >> 31);
+}
+
+/* After random sequences of appends, partial completions, truncations, faults and crashes, the
+ * reopened log holds exactly what was durable: every acknowledged batch with its bytes and
+ * offset, and nothing that was not acknowledged. */
+START_TEST(test_plog_crash_after_random_operations_keeps_exactly_the_synced_prefix)
+{
+	for (int seed = 1; seed <= 150; seed++) {
+		fx_teardown();
+		fx_setup();
+		fx_close();
+		simfs_free(F.sim);
+		F.sim = simfs_new((uint64_t)seed);
+		F.fs = simfs_fs(F.sim);
+		F.fs->mkdir(F.fs, "/data");
+		rng_state = (uint64_t)seed * 7919;
+		F.cfg.segment_bytes = 1024 + rnd() % 4096;
+		F.cfg.index_interval_bytes = 128 + (uint32_t)(rnd() % 1024);
+		F.ex.defer_work = true;
+		fx_open();
+		for (int step = 0; step < 120 && F.n < MAX_REQS - 10; step++) {
+			uint64_t r = rnd() % 100;
+			if (r < 50) {
+				append_batch(1 + (int)(rnd() % 4), rnd() % 300, (int64_t)step);
+			} else if (r < 75) {
+				int k = (int)(rnd() % 3);
+				for (int j = 0; j < k; j++)
+					exec_inline_step(&F.ex);
+			} else if (r < 80) {
+				/* Truncate to a random durable batch boundary, then drain so the
+				 * cut is durable before any crash. */
+				exec_inline_run(&F.ex);
+				int cands[MAX_REQS], nc = 0;
+				for (int i = 0; i < F.n; i++)
+					if (F.status[i] == 0 && !F.reqs[i].canceled && F.done[i] &&
+					    F.reqs[i].base_offset >= 0)
+						cands[nc++] = i;
+				if (nc > 0) {
+					int c = cands[rnd() % (uint64_t)nc];
+					ck_assert_int_eq(plog_truncate(F.log, F.reqs[c].base_offset),
+							 0);
+					exec_inline_run(&F.ex);
+					for (int i = 0; i < F.n; i++)
+						if (F.reqs[i].base_offset >= F.reqs[c].base_offset)
+							F.status[i] = SLUICE_ECANCELED;
+				}
+			} else if (r < 88) {
+				simfs_fail_nth(F.sim, rnd() % 2 ? SIMFS_OP_WRITE : SIMFS_OP_SYNC,
+					       1 + (int)(rnd() % 3),
+					       rnd() % 2 ? SLUICE_EIO : SLUICE_ENOSPC);
+			} else {
+				/* Crash: whatever has not completed is lost. */
+				simfs_fail_nth(F.sim, SIMFS_OP_WRITE, 0, 0);
+				simfs_fail_nth(F.sim, SIMFS_OP_SYNC, 0, 0);
+				simfs_crash(F.sim);
+				/* The old log's in-flight work belongs to a dead process: drop
+				 * it without running it by abandoning the executor queue. */
+				exec_inline_init(&F.ex);
+				F.ex.defer_work = true;
+				plog_abandon(F.log); /* the process "died" */
+				F.log = NULL;
+				for (int i = 0; i < F.n; i++)
+					if (!F.done[i])
+						F.status[i] = SLUICE_ECANCELED, F.done[i] = 1;
+				fx_open();
+				/* Everything acknowledged, nothing else. */
+				int64_t expect_end = 0;
+				for (int i = 0; i < F.n; i++)
+					if (F.status[i] == 0 && F.reqs[i].last_offset + 1 > expect_end)
+						expect_end = F.reqs[i].last_offset + 1;
+				ck_assert_msg(plog_end_offset(F.log) == expect_end,
+					      "seed %d: end %" PRId64 " want %" PRId64, seed,
+					      plog_end_offset(F.log), expect_end);
+				/* Ignore the leftover requests from now on. */
+				for (int i = 0; i < F.n; i++)
+					F.reqs[i].canceled = F.status[i] != 0;
+				expect_log(0, 0, F.n - 1);
+			}
+		}
+		exec_inline_run(&F.ex);
+		for (int i = 0; i < F.n; i++)
+			ck_assert_int_eq(F.done[i], 1);
+	}
+}
+END_TEST
+
+/* ---- real files, real thread pool -------------------------------------------------------- */
+
+static int uv_done;
+static void uv_append_cb(struct plog_append_req *req, int status)
+{
+	ck_assert_int_eq(status, 0);
+	(void)req;
+	uv_done++;
+}
+
+static void uv_closed_cb(void *arg)
+{
+	*(int *)arg = 1;
+}
+
+/* On POSIX files with libuv's pool, 2,000 appends become durable and read back after reopen. */
+START_TEST(test_plog_on_real_files_with_thread_pool)
+{
+	char tmpl[] = "/tmp/sluice-test-XXXXXX";
+	char dir[PATH_MAX];
+	uv_loop_t loop;
+	struct worker w;
+	struct plog *log;
+	errmsg_t em;
+	static struct plog_append_req reqs[2000];
+	struct buf *b = batchgen(10, 100, 1, 1);
+	int closed = 0;
+
+	ck_assert_ptr_nonnull(mkdtemp(tmpl));
+	snprintf(dir, sizeof dir, "%s/t-0", tmpl);
+	uv_loop_init(&loop);
+	worker_init(&w, &loop);
+	struct plog_open_args a = {.dir = dir, .name = "t-0", .fs = fs_posix(), .exec = &w.exec,
+				   .clock = clock_system()};
+	plog_config_default(&a.config);
+	a.config.segment_bytes = 256 * 1024;
+	ck_assert_int_eq(plog_open(&a, &log, em), 0);
+	uv_done = 0;
+	for (int i = 0; i < 2000; i++) {
+		/* Each append needs its own bytes: the log writes offsets into them. */
+		struct buf *c = buf_copy(b->data, b->len);
+		ck_assert_int_eq(plog_append(log, &reqs[i], c, 0, c->len, 1, 0, uv_append_cb), 0);
+		buf_unref(c);
+		if (i % 100 == 99)
+			uv_run(&loop, UV_RUN_NOWAIT);
+	}
+	while (uv_done < 2000)
+		uv_run(&loop, UV_RUN_ONCE);
+	ck_assert_int_lt(plog_stats(log)->writes, 2000);
+	plog_close(log, uv_closed_cb, &closed);
+	while (!closed)
+		uv_run(&loop, UV_RUN_ONCE);
+	ck_assert_int_eq(plog_open(&a, &log, em), 0);
+	ck_assert_int_eq(plog_end_offset(log), 20000);
+	int64_t off = 0;
+	int batches = 0;
+	while (off < 20000) {
+		struct plog_read_result r;
+		ck_assert_int_eq(plog_read(log, off, INT64_MAX, 64 * 1024, &r), 0);
+		ck_assert_int_gt(r.len, 0);
+		for (size_t at = 0; at < r.len; at += b->len) {
+			ck_assert_int_eq(memcmp(r.buf->data + at + 21, b->data + 21, b->len - 21), 0);
+			batches++;
+		}
+		off = r.next_offset;
+		buf_unref(r.buf);
+	}
+	ck_assert_int_eq(batches, 2000);
+	closed = 0;
+	plog_close(log, uv_closed_cb, &closed);
+	while (!closed)
+		uv_run(&loop, UV_RUN_ONCE);
+	uv_loop_close(&loop);
+	buf_unref(b);
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpl);
+	ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+static Suite *storage_suite(void)
+{
+	Suite *s = suite_create("storage");
+	TCase *tc;
+
+	tc = tcase_create("append_read");
+	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+	tcase_add_test(tc, test_plog_append_assigns_offsets_and_completes_in_order);
+	tcase_add_test(tc, test_plog_group_commit_batches_appends_behind_inflight_write);
+	tcase_add_test(tc, test_plog_read_stops_at_durable_offset);
+	tcase_add_test(tc, test_plog_read_returns_whole_batches_within_limits);
+	tcase_add_test(tc, test_plog_reopen_after_clean_close_keeps_everything);
+	tcase_add_test(tc, test_plog_append_rejects_malformed_input);
+	tcase_add_test(tc, test_plog_pending_limit_gives_backpressure);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("segments");
+	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+	tcase_add_test(tc, test_plog_rolls_segments_by_size);
+	tcase_add_test(tc, test_plog_rolls_segments_by_age);
+	tcase_add_test(tc, test_plog_retention_by_size_deletes_oldest_segments);
+	tcase_add_test(tc, test_plog_retention_by_time_keeps_recent_segments);
+	tcase_add_test(tc, test_plog_truncate_cuts_at_batch_boundary);
+	tcase_add_test(tc, test_plog_truncate_cancels_pending_appends);
+	tcase_add_test(tc, test_plog_offset_for_time_finds_first_batch_at_or_after);
+	tcase_add_test(tc, test_plog_offset_for_time_with_unordered_timestamps);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("recovery");
+	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_plog_recover_truncates_torn_tail_at_every_byte);
+	tcase_add_test(tc, test_plog_recover_truncates_corrupt_tail);
+	tcase_add_test(tc, test_plog_rebuilds_missing_and_damaged_indexes);
+	tcase_add_test(tc, test_plog_corrupt_closed_segment_needs_repair);
+	tcase_add_test(tc, test_plog_read_detects_corruption_by_crc);
+	tcase_add_test(tc, test_pstate_roundtrip_and_rejects_damage);
+	tcase_add_test(tc, test_index_encode_decode_detects_every_flipped_byte);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("faults");
+	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+	tcase_set_timeout(tc, 240);
+	tcase_add_test(tc, test_plog_enospc_fails_append_and_recovers);
+	tcase_add_test(tc, test_plog_sync_error_fails_append_then_recovers);
+	tcase_add_test(tc, test_plog_failed_roll_keeps_old_segment_active);
+	tcase_add_test(tc, test_plog_crash_after_random_operations_keeps_exactly_the_synced_prefix);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("posix");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_plog_on_real_files_with_thread_pool);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(storage_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
