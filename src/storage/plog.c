@@ -150,7 +150,11 @@ static bool plog_invariants(const struct plog *l)
 		const struct segment *s = l->segs[i];
 		if (s->durable_next > s->next_offset || s->durable_size > s->size)
 			return false;
-		if (i + 1 < l->nsegs && (s->next_offset != l->segs[i + 1]->base_offset || !s->closed))
+		if (i + 1 < l->nsegs && !s->closed)
+			return false;
+		/* A partition needing repair may have holes: that is why it is refused. */
+		if (i + 1 < l->nsegs && s->next_offset != l->segs[i + 1]->base_offset &&
+		    !(l->flags & STATE_FLAG_NEEDS_REPAIR))
 			return false;
 	}
 	return !active(l)->closed && l->log_start <= active(l)->next_offset;
@@ -1206,6 +1210,7 @@ int plog_read(struct plog *l, int64_t offset, int64_t max_offset, size_t max_byt
 	}
 	if (batch_last_offset(&h) >= max_offset)
 		return 0;
+	out->next_offset = h.base_offset; /* the batch holding `offset` may start before it */
 	want = s->durable_size - pos;
 	if (want > max_bytes)
 		want = max_bytes;
@@ -1536,7 +1541,8 @@ int plog_open(const struct plog_open_args *a, struct plog **out, char *errmsg)
 		errmsg_printf(errmsg, "%s: listing: %s", l->dir, err_str(rv));
 		goto err_after_list;
 	}
-	qsort(ls.bases, (size_t)ls.n, sizeof *ls.bases, cmp_i64);
+	if (ls.n > 0)
+		qsort(ls.bases, (size_t)ls.n, sizeof *ls.bases, cmp_i64);
 	/* Segments wholly below the persisted log start were being deleted: finish that. */
 	while (first + 1 < ls.n && ls.bases[first + 1] <= st.log_start_offset) {
 		char path[PATH_MAX];
