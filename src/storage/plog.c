@@ -142,7 +142,7 @@ static struct segment *active(const struct plog *l)
 	return l->segs[l->nsegs - 1];
 }
 
-static bool plog_invariants(const struct plog *l)
+__attribute__((unused)) static bool plog_invariants(const struct plog *l)
 {
 	if (l->nsegs < 1)
 		return false;
@@ -1511,8 +1511,20 @@ int plog_open(const struct plog_open_args *a, struct plog **out, char *errmsg)
 		goto err_after_alloc;
 	}
 	rv = l->fs->mkdir(l->fs, l->dir);
-	if (rv == 0)
-		rv = l->fs->sync_dir(l->fs, l->dir);
+	if (rv == 0) {
+		/* The new directory's name is durable once its parent is synced. */
+		char parent[PATH_MAX];
+		char *slash;
+		snprintf(parent, sizeof parent, "%s", l->dir);
+		slash = strrchr(parent, '/');
+		if (slash == parent)
+			slash[1] = '\0';
+		else if (slash != NULL)
+			*slash = '\0';
+		else
+			snprintf(parent, sizeof parent, ".");
+		rv = l->fs->sync_dir(l->fs, parent);
+	}
 	if (rv != 0 && rv != SLUICE_EEXIST) {
 		errmsg_printf(errmsg, "%s: create directory: %s", l->dir, err_str(rv));
 		goto err_after_alloc;
