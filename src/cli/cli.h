@@ -1,0 +1,27 @@
+/*
+ * cli: the `sluice` command-line tool's shared pieces. Each subcommand is a row of the table in
+ * main.c: a name, a one-line summary shown by `sluice help`, and a function that receives the
+ * arguments after the subcommand's name. Commands that talk to a cluster (topics, groups) live
+ * in their own file (cli/topics.c exporting cli_topics_main) and add a row.
+ */
+#ifndef SLUICE_CLI_CLI_H
+#define SLUICE_CLI_CLI_H
+
+/* Exit statuses shared by every subcommand. */
+enum {
+	CLI_EXIT_OK = 0,
+	CLI_EXIT_FAILED = 1, /* the command ran and failed (broker error, timeout) */
+	CLI_EXIT_USAGE = 2,  /* bad arguments; nothing was done */
+};
+
+/* Runs a subcommand with argv[0] being its own name. Returns an exit status. */
+typedef int (*cli_command_fn)(int argc, char **argv);
+
+struct cli_command {
+	const char *name;
+	const char *args;    /* argument synopsis for help, "" if none */
+	const char *summary; /* one line for `sluice help` */
+	cli_command_fn fn;
+};
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * server: start-up, signals and orderly shutdown of a node (see server.h).
+ *
+ * Happy path: server_start() creates and locks log.dirs, starts the loop's subsystems, installs
+ * SIGINT and SIGTERM handlers and logs "ready"; server_run() runs the loop; a signal calls
+ * server_stop(), which closes every handle; the loop then has nothing left and returns;
+ * server_close() closes the loop and drops the lock; main exits 0.
+ *
+ * Failure modes handled:
+ *   - log.dirs locked by another node, or not creatable: server_start() fails with the reason;
+ *     nothing is left running.
+ *   - A second SIGINT/SIGTERM during shutdown: the handlers are closed by then, so the default
+ *     action applies and the process ends at once (an operator's way to insist).
+ *
+ * Invariants:
+ *   1. State moves only NEW -> RUNNING -> STOPPING -> CLOSED, or NEW -> CLOSED on a failed start.
+ *   2. In CLOSED no handle is open and the lock is released.
+ */
+#include "server/server.h"
+
+#include <assert.h>
+#include <signal.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/slog.h"
+
+#define MODULE "server"
+
+static void move(struct server *s, enum server_state to)
+{
+	static const bool allowed[4][4] = {
+		[SERVER_NEW] = { [SERVER_RUNNING] = true, [SERVER_CLOSED] = true },
+		[SERVER_RUNNING] = { [SERVER_STOPPING] = true },
+		[SERVER_STOPPING] = { [SERVER_CLOSED] = true },
+	};
+
+	assert(allowed[s->state][to]);
+	s->state = to;
+}
+
+static const char *signal_name(int signum)
+{
+	switch (signum) {
+	case SIGINT:
+		return "SIGINT";
+	case SIGTERM:
+		return "SIGTERM";
+	default:
+		return "other";
+	}
+}
+
+static void server_signal_cb(uv_signal_t *handle, int signum)
+{
+	struct server *s = handle->data;
+
+	SLOG_INFO(MODULE, "msg=\"stopping\" signal=%s", signal_name(signum));
+	s->stop_signal = signum;
+	server_stop(s);
+}
+
+/* Starts handling `signum` on `h`. Returns 0 or SLUICE_EIO with `errmsg`. */
+static int start_signal(struct server *s, uv_signal_t *h, int signum, char *errmsg)
+{
+	int rc = uv_signal_init(&s->loop, h);
+
+	if (rc == 0) {
+		h->data = s;
+		rc = uv_signal_start(h, server_signal_cb, signum);
+		if (rc != 0)
+			uv_close((uv_handle_t *)h, NULL);
+	}
+	if (rc != 0) {
+		errmsg_printf(errmsg, "cannot handle %s: %s", signal_name(signum), uv_strerror(rc));
+		return SLUICE_EIO;
+	}
+	return 0;
+}
+
+/* Closes whatever handles are still open and lets their close callbacks run, so the loop can be
+ * closed; used on a failed start. */
+static void close_all_cb(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+static void drain_loop(uv_loop_t *loop)
+{
+	uv_walk(loop, close_all_cb, NULL);
+	uv_run(loop, UV_RUN_DEFAULT);
+	int rc = uv_loop_close(loop);
+
+	assert(rc == 0);
+	(void)rc;
+}
+
+int server_start(struct server *s, const struct server_config *config, char *errmsg)
+{
+	int rc;
+
+	memset(s, 0, sizeof *s);
+	s->state = SERVER_NEW;
+	s->config = *config;
+	s->datadir.lock_fd = -1;
+
+	SLOG_INFO(MODULE,
+		  "msg=\"starting\" node_id=%lld version=%s log_dirs=\"%s\" listeners=\"%s\" "
+		  "peer_listener=\"%s\" http_listener=\"%s\"",
+		  (long long)s->config.node_id, SLUICE_VERSION, s->config.log_dirs,
+		  s->config.listeners, s->config.peer_listener, s->config.http_listener);
+
+	rc = uv_loop_init(&s->loop);
+	if (rc != 0) {
+		errmsg_printf(errmsg, "cannot create the event loop: %s", uv_strerror(rc));
+		rc = SLUICE_EIO;
+		goto err;
+	}
+	rc = datadir_open(&s->datadir, s->config.log_dirs, errmsg);
+	if (rc != 0)
+		goto err_after_loop;
+	rc = start_signal(s, &s->sigint, SIGINT, errmsg);
+	if (rc != 0)
+		goto err_after_datadir;
+	rc = start_signal(s, &s->sigterm, SIGTERM, errmsg);
+	if (rc != 0)
+		goto err_after_datadir;
+
+	/* The storage layer, the Kafka listener, the peer transport and the HTTP endpoint start
+	 * here, in that order, as they land. */
+
+	move(s, SERVER_RUNNING);
+	SLOG_INFO(MODULE, "msg=\"ready\"");
+	return 0;
+
+err_after_datadir:
+	datadir_close(&s->datadir);
+err_after_loop:
+	drain_loop(&s->loop);
+err:
+	move(s, SERVER_CLOSED);
+	return rc;
+}
+
+int server_run(struct server *s)
+{
+	assert(s->state == SERVER_RUNNING || s->state == SERVER_STOPPING);
+	uv_run(&s->loop, UV_RUN_DEFAULT);
+	assert(s->state == SERVER_STOPPING);
+	return 0;
+}
+
+void server_stop(struct server *s)
+{
+	if (s->state != SERVER_RUNNING)
+		return;
+	move(s, SERVER_STOPPING);
+	/* Subsystems close here in the reverse of their start order, before the signals. */
+	uv_close((uv_handle_t *)&s->sigterm, NULL);
+	uv_close((uv_handle_t *)&s->sigint, NULL);
+}
+
+void server_close(struct server *s)
+{
+	assert(s->state == SERVER_STOPPING);
+	int rc = uv_loop_close(&s->loop);
+
+	if (rc != 0) {
+		/* A handle some subsystem forgot to close: a bug, but not a reason to leave the
+		 * lock held or exit non-zero after an orderly stop. */
+		SLOG_WARN(MODULE, "msg=\"handles left open at shutdown\" error=\"%s\"",
+			  uv_strerror(rc));
+		drain_loop(&s->loop);
+	}
+	datadir_close(&s->datadir);
+	move(s, SERVER_CLOSED);
+	SLOG_INFO(MODULE, "msg=\"stopped\"");
+}
