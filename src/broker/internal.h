@@ -1,0 +1,105 @@
+/*
+ * internal: what the broker's files share (broker.c: lifecycle, connections, dispatch,
+ * metadata and admin APIs; produce.c; fetch.c: Fetch and ListOffsets). Not for other modules.
+ */
+#ifndef SLUICE_BROKER_INTERNAL_H
+#define SLUICE_BROKER_INTERNAL_H
+
+#include <uv.h>
+
+#include "base/exec.h"
+#include "broker/broker.h"
+#include "broker/partition.h"
+#include "kafka/kafka.h"
+#include "net/net.h"
+
+#define MOD "broker"
+
+/* The broker's state for one topic (topic->data). */
+struct topic_state {
+	struct partition *parts; /* topic->partitions of them */
+	int nopen;               /* how many are open */
+	bool deleting;
+};
+
+struct broker {
+	uv_loop_t *loop;
+	struct broker_config cfg;
+	struct worker worker;
+	struct fs *fs;
+	struct clock *clock;
+	struct topics topics;
+	struct net_server *net;
+	uv_timer_t retention_timer;
+	uv_idle_t ready_idle;
+	struct breq *ready_head; /* parked requests to complete on the next idle turn */
+	struct breq *parked;     /* every parked Fetch, for shutdown */
+	int64_t pid_reserved_until; /* producer ids below it are reserved on disk */
+	int64_t pid_next;           /* next producer id to hand out */
+	bool meta_writing;          /* a topics-file write is in flight */
+	bool stopping;
+	int closing;   /* partitions and handles still closing during stop */
+	void (*stop_cb)(void *arg);
+	void *stop_arg;
+};
+
+/* One request from receipt to response. */
+struct breq {
+	struct broker *b;
+	struct net_conn *conn;
+	uint64_t seq;
+	struct buf *frame;
+	struct kafka_request_header h;
+	struct arena arena;
+	void *body; /* the decoded request struct */
+	bool responded;
+
+	/* Produce */
+	int pending;
+	int16_t acks;
+	void *resp;
+
+	/* Fetch */
+	uv_timer_t timer;
+	bool timer_on;
+	bool ready;
+	struct partition_waiter *waiters;
+	int nwaiters;
+	struct buf **bufs; /* data read for the response, released after encoding */
+	int nbufs;
+	int bufs_cap;
+	struct breq *next_ready;
+	struct breq *prev_parked, *next_parked;
+
+	/* Admin disk work */
+	struct exec_job job;
+	int job_status;
+	void *job_data;
+};
+
+/* Encodes `resp` for the request's API and version and hands it to net; logs and closes the
+ * connection if it cannot be encoded (a bug). */
+void breq_respond(struct breq *r, const void *resp);
+/* Releases the request (after a response or when none is due). */
+void breq_free(struct breq *r);
+
+/* Allocates zeroed memory in the request's arena, or NULL. */
+void *breq_alloc(struct breq *r, size_t n);
+/* Allocates an array of `n` elements of a schema struct, each set to its defaults. */
+void *breq_alloc_structs(struct breq *r, const struct kafka_struct_desc *d, int32_t n);
+
+struct partition *broker_partition(struct broker *b, struct kafka_str topic, int32_t index,
+				   int16_t *err);
+
+/* Kafka error code for a SLUICE_E* storage error. */
+int16_t broker_storage_error(int rv);
+
+void handle_produce(struct breq *r);
+void handle_fetch(struct breq *r);
+void handle_list_offsets(struct breq *r);
+
+/* Parks `r` until woken or its timer fires; complete_fetch answers it. */
+void fetch_complete_parked(struct breq *r);
+void broker_schedule_ready(struct breq *r);
+
+#endif
