@@ -1223,7 +1223,11 @@ static bool answer_unsupported(struct breq *r)
 {
 	struct bconn *bc = net_conn_data(r->conn);
 
-	if (bc != NULL && !bc->warned_unsupported) {
+	if (r->h.api_key == KAFKA_API_API_VERSIONS && r->h.api_version > 0) {
+		/* The normal negotiation of newer clients (librdkafka starts with v3): not news. */
+		SLOG_DEBUG(MOD, "msg=\"ApiVersions fallback\" peer=%s version=%d",
+			   net_conn_peer(r->conn), r->h.api_version);
+	} else if (bc != NULL && !bc->warned_unsupported) {
 		bc->warned_unsupported = true;
 		SLOG_WARN(MOD, "msg=\"unsupported request\" peer=%s client_id=\"%.*s\" api=%d "
 			       "version=%d",

@@ -20,6 +20,8 @@
 
 #include <assert.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/err.h"
@@ -78,6 +80,51 @@ static int start_signal(struct server *s, uv_signal_t *h, int signum, char *errm
 	return 0;
 }
 
+/* Splits "PLAINTEXT://host:port" (already checked by server_config_check) into host and port. */
+static void parse_listener(const char *l, char *host, size_t n, int *port)
+{
+	const char *hp = strstr(l, "://");
+	const char *colon;
+
+	hp = hp != NULL ? hp + 3 : l;
+	colon = strrchr(hp, ':');
+	*port = colon != NULL ? atoi(colon + 1) : 9092;
+	size_t len = colon != NULL ? (size_t)(colon - hp) : strlen(hp);
+	if (len > 1 && hp[0] == '[' && hp[len - 1] == ']') {
+		hp++;
+		len -= 2;
+	}
+	if (len >= n)
+		len = n - 1;
+	memcpy(host, hp, len);
+	host[len] = '\0';
+}
+
+/* Maps the node's configuration onto the broker's. */
+static void broker_config_from(const struct server_config *c, struct broker_config *bc)
+{
+	memset(bc, 0, sizeof *bc);
+	bc->node_id = (int32_t)c->node_id;
+	parse_listener(c->listeners, bc->host, sizeof bc->host, &bc->port);
+	if (c->advertised_listeners[0] != '\0')
+		parse_listener(c->advertised_listeners, bc->advertised_host,
+			       sizeof bc->advertised_host, &bc->advertised_port);
+	snprintf(bc->log_dir, sizeof bc->log_dir, "%s", c->log_dirs);
+	bc->num_partitions = (int32_t)c->num_partitions;
+	bc->default_replication_factor = (int16_t)c->default_replication_factor;
+	bc->auto_create_topics_enable = c->auto_create_topics_enable;
+	bc->message_max_bytes = (int32_t)c->message_max_bytes;
+	bc->socket_request_max_bytes = (size_t)c->socket_request_max_bytes;
+	bc->inflight_requests_max = (uint32_t)c->inflight_requests_per_connection_max;
+	plog_config_default(&bc->log);
+	bc->log.segment_bytes = (uint64_t)c->log_segment_bytes;
+	bc->log.roll_ms = c->log_roll_ms;
+	bc->log.retention_ms = c->log_retention_ms;
+	bc->log.retention_bytes = c->log_retention_bytes;
+	bc->log.index_interval_bytes = (uint32_t)c->log_index_interval_bytes;
+	bc->retention_check_interval_ms = c->log_retention_check_interval_ms;
+}
+
 /* Closes whatever handles are still open and lets their close callbacks run, so the loop can be
  * closed; used on a failed start. */
 static void close_all_cb(uv_handle_t *h, void *arg)
@@ -128,8 +175,18 @@ int server_start(struct server *s, const struct server_config *config, char *err
 	if (rc != 0)
 		goto err_after_datadir;
 
-	/* The storage layer, the Kafka listener, the peer transport and the HTTP endpoint start
-	 * here, in that order, as they land. */
+	/* The storage layer and the Kafka listener; the peer transport and the HTTP endpoint
+	 * join here as they land. */
+	struct broker_config bc;
+	broker_config_from(&s->config, &bc);
+	if (strlen(s->config.log_dirs) >= sizeof bc.log_dir) {
+		errmsg_printf(errmsg, "log.dirs: path longer than %zu bytes", sizeof bc.log_dir - 1);
+		rc = SLUICE_ECONFIG;
+		goto err_after_datadir;
+	}
+	rc = broker_start(&s->broker, &s->loop, &bc, errmsg);
+	if (rc != 0)
+		goto err_after_datadir;
 
 	move(s, SERVER_RUNNING);
 	SLOG_INFO(MODULE, "msg=\"ready\"");
@@ -157,7 +214,12 @@ void server_stop(struct server *s)
 	if (s->state != SERVER_RUNNING)
 		return;
 	move(s, SERVER_STOPPING);
-	/* Subsystems close here in the reverse of their start order, before the signals. */
+	/* Subsystems close here in the reverse of their start order, before the signals. The
+	 * broker flushes every partition before it lets go. */
+	if (s->broker != NULL) {
+		broker_stop(s->broker, NULL, NULL);
+		s->broker = NULL;
+	}
 	uv_close((uv_handle_t *)&s->sigterm, NULL);
 	uv_close((uv_handle_t *)&s->sigint, NULL);
 }

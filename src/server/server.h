@@ -16,6 +16,7 @@
 
 #include <uv.h>
 
+#include "broker/broker.h"
 #include "server/datadir.h"
 #include "server/server_config.h"
 
@@ -33,6 +34,7 @@ struct server {
 	uv_signal_t sigint;
 	uv_signal_t sigterm;
 	struct datadir datadir;
+	struct broker *broker; /* the Kafka listener and the partitions; NULL once stopped */
 	int stop_signal; /* the signal that asked us to stop, 0 if none */
 };
 
