@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "base/codec.h"
 #include "base/err.h"
 #include "base/slog.h"
 
@@ -1217,11 +1218,15 @@ static void handle_init_producer_id(struct breq *r)
 
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
-/* Answers a request for an API or version this node does not serve. Returns false if no valid
- * answer exists at that version (the caller then closes the connection, as Kafka does). */
-static bool answer_unsupported(struct breq *r)
+/* Answers a request for an API or version this node does not serve, keeping the connection
+ * usable: ApiVersions gets its v0 fallback (KIP-511); an API the codec knows, at a version it can
+ * encode, gets that API's response with its top-level ErrorCode set to UNSUPPORTED_VERSION and
+ * everything else at defaults; anything else gets the response header and a bare error code.
+ * Logged once per connection. */
+static void answer_unsupported(struct breq *r)
 {
 	struct bconn *bc = net_conn_data(r->conn);
+	const struct kafka_api *ka = kafka_api_find(r->h.api_key);
 
 	if (r->h.api_key == KAFKA_API_API_VERSIONS && r->h.api_version > 0) {
 		/* The normal negotiation of newer clients (librdkafka starts with v3): not news. */
@@ -1237,9 +1242,37 @@ static bool answer_unsupported(struct breq *r)
 	}
 	if (r->h.api_key == KAFKA_API_API_VERSIONS) {
 		handle_api_versions(r, true);
-		return true;
+		return;
 	}
-	return false;
+	if (ka != NULL && kafka_version_supported(ka, r->h.api_version)) {
+		void *resp = breq_alloc(r, ka->response->size);
+		if (resp != NULL) {
+			kafka_struct_defaults(ka->response, resp);
+			for (uint16_t i = 0; i < ka->response->fields_count; i++) {
+				const struct kafka_field *f = &ka->response->fields[i];
+				if (f->type == KAFKA_T_INT16 && strcmp(f->name, "ErrorCode") == 0)
+					*(int16_t *)((uint8_t *)resp + f->offset) =
+						KAFKA_ERR_UNSUPPORTED_VERSION;
+			}
+			breq_respond(r, resp);
+			breq_free(r);
+			return;
+		}
+	}
+	/* Not encodable: correlation id and the error code, which is what every response that
+	 * starts with an ErrorCode would carry. */
+	struct buf *out = buf_new(6);
+	if (out == NULL) {
+		net_conn_close(r->conn, "out of memory");
+		breq_free(r);
+		return;
+	}
+	be32_put(out->data, (uint32_t)r->h.correlation_id);
+	be16_put(out->data + 4, (uint16_t)KAFKA_ERR_UNSUPPORTED_VERSION);
+	out->len = 6;
+	r->responded = true;
+	net_conn_respond(r->conn, r->seq, out, out->len);
+	breq_free(r);
 }
 
 typedef void (*handler_fn)(struct breq *r);
@@ -1308,10 +1341,7 @@ static void on_request(void *arg, struct net_conn *c, uint64_t seq, struct buf *
 	ba = broker_api_find(r->h.api_key);
 	ka = kafka_api_find(r->h.api_key);
 	if (ba == NULL || ka == NULL || r->h.api_version < ba->min || r->h.api_version > ba->max) {
-		if (!answer_unsupported(r)) {
-			net_conn_close(c, "unsupported API or version");
-			breq_free(r);
-		}
+		answer_unsupported(r);
 		return;
 	}
 	r->body = breq_alloc(r, ka->request->size);
