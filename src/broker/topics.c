@@ -13,6 +13,9 @@
 #include "base/codec.h"
 #include "base/crc32c.h"
 #include "base/err.h"
+#include "sluice/version.h"
+
+_Static_assert(TOPICS_FORMAT_VERSION == SLUICE_FORMAT_TOPICS, "the public format version must match the module's");
 
 static const char *const cleanup_policies[] = {"delete", "compact", NULL};
 static const char *const timestamp_types[] = {"CreateTime", "LogAppendTime", NULL};

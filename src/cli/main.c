@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "sluice/version.h"
 
 static int help_main(int argc, char **argv);
 static int version_main(int argc, char **argv);

@@ -9,6 +9,9 @@
 #include "base/codec.h"
 #include "base/crc32c.h"
 #include "base/err.h"
+#include "sluice/version.h"
+
+_Static_assert(INDEX_FORMAT_VERSION == SLUICE_FORMAT_INDEX, "the public format version must match the module's");
 
 static const uint8_t offidx_magic[4] = {'S', 'L', 'I', 'X'};
 static const uint8_t timeidx_magic[4] = {'S', 'L', 'T', 'X'};

@@ -11,6 +11,9 @@
 #include "base/codec.h"
 #include "base/crc32c.h"
 #include "base/err.h"
+#include "sluice/version.h"
+
+_Static_assert(STATE_FORMAT_VERSION == SLUICE_FORMAT_STATE, "the public format version must match the module's");
 
 #define STATE_PAYLOAD_V1_BYTES 32
 #define STATE_FILE_BYTES_MAX 4096
