@@ -22,6 +22,7 @@
 #include "base/err.h"
 #include "base/slog.h"
 #include "broker/internal.h"
+#include "kafka/records.h"
 #include "storage/batch.h"
 
 static int keep_buf(struct breq *r, struct buf *b)
@@ -273,34 +274,19 @@ err_oom:
 static void refine_in_batch(const uint8_t *p, size_t n, int64_t ts, int64_t *offset,
 			    int64_t *found_ts)
 {
-	struct batch_header h;
-	size_t at = BATCH_HEADER_BYTES;
+	struct records_iter it;
+	struct records_record rec;
 
-	if (batch_header_decode(p, n, &h) != 0 || (h.attributes & BATCH_ATTR_COMPRESSION_MASK) ||
-	    (h.attributes & BATCH_ATTR_TIMESTAMP_LOG_APPEND) || batch_total_bytes(&h) > n)
+	if (n > BATCH_HEADER_BYTES && (be16_get(p + 21) & BATCH_ATTR_TIMESTAMP_LOG_APPEND))
+		return; /* every record carries the batch's append time */
+	if (records_iter_init(&it, p, n) != 0)
 		return;
-	n = batch_total_bytes(&h);
-	for (int32_t i = 0; i < h.record_count && at < n; i++) {
-		int64_t len, ts_delta, off_delta;
-		int k = varint_get(p + at, n - at, &len);
-		if (k < 0 || len < 0 || (size_t)len > n - at - (size_t)k)
-			return;
-		size_t rec = at + (size_t)k;
-		size_t rec_end = rec + (size_t)len;
-		rec += 1; /* attributes */
-		k = rec < rec_end ? varint_get(p + rec, rec_end - rec, &ts_delta) : -1;
-		if (k < 0)
-			return;
-		rec += (size_t)k;
-		k = varint_get(p + rec, rec_end - rec, &off_delta);
-		if (k < 0)
-			return;
-		if (h.base_timestamp + ts_delta >= ts) {
-			*offset = h.base_offset + off_delta;
-			*found_ts = h.base_timestamp + ts_delta;
+	while (records_iter_next(&it, &rec) == 1) {
+		if (rec.timestamp >= ts) {
+			*offset = rec.offset;
+			*found_ts = rec.timestamp;
 			return;
 		}
-		at = rec_end;
 	}
 }
 

@@ -22,6 +22,7 @@
 #include "base/err.h"
 #include "base/slog.h"
 #include "broker/internal.h"
+#include "kafka/records.h"
 #include "storage/batch.h"
 
 struct produce_part {
@@ -89,8 +90,10 @@ static int16_t validate_batch(const struct kafka_bytes *rec, int32_t max_bytes,
 		return KAFKA_ERR_INVALID_RECORD; /* v2 allows exactly one batch per partition */
 	if (total > (size_t)max_bytes)
 		return KAFKA_ERR_MESSAGE_TOO_LARGE;
-	if (!batch_crc_ok(rec->ptr, total))
-		return KAFKA_ERR_CORRUPT_MESSAGE;
+	/* CRC, then for uncompressed batches every record: count, offset deltas, lengths. */
+	int rc = records_validate(rec->ptr, total, NULL, NULL);
+	if (rc != 0)
+		return records_kafka_error(rc);
 	if (h->attributes & BATCH_ATTR_CONTROL)
 		return KAFKA_ERR_INVALID_RECORD; /* control batches come only from the broker */
 	if (h->attributes & BATCH_ATTR_TRANSACTIONAL)
