@@ -103,12 +103,16 @@ static int64_t build_fetch(struct breq *r, struct kafka_fetch_response *resp, bo
 			out->last_stable_offset = p->hw;
 			out->log_start_offset = plog_start_offset(p->log);
 			limit = fp->partition_max_bytes < budget ? fp->partition_max_bytes : budget;
-			if (fp->fetch_offset < out->log_start_offset || fp->fetch_offset > p->hw) {
+			/* Out of range is below the log start or beyond the log end; between the
+			 * high watermark and the end (appended, not yet durable) there is simply
+			 * nothing to read yet, as Kafka answers. */
+			if (fp->fetch_offset < out->log_start_offset ||
+			    fp->fetch_offset > plog_end_offset(p->log)) {
 				out->error_code = KAFKA_ERR_OFFSET_OUT_OF_RANGE;
 				*any_error = true;
 				continue;
 			}
-			if (fp->fetch_offset == p->hw || limit <= 0) {
+			if (fp->fetch_offset >= p->hw || limit <= 0) {
 				out->error_code = KAFKA_ERR_NONE;
 				continue;
 			}
