@@ -29,6 +29,7 @@
 #include "base/codec.h"
 #include "base/err.h"
 #include "base/slog.h"
+#include "broker/offsets.h"
 
 /* What this node serves. Ranges follow ../docs/compatibility.md: Produce starts at 0 because
  * librdkafka only compresses when Produce v0 is advertised (v0-2 are answered with
@@ -49,6 +50,15 @@ static const struct broker_api {
 	{KAFKA_API_DELETE_TOPICS, 1, 3, 1},
 	{KAFKA_API_INIT_PRODUCER_ID, 0, 1, 0},
 	{KAFKA_API_DESCRIBE_CONFIGS, 1, 2, 1},
+	{KAFKA_API_JOIN_GROUP, 0, 5, 0},
+	{KAFKA_API_SYNC_GROUP, 0, 3, 0},
+	{KAFKA_API_HEARTBEAT, 0, 3, 0},
+	{KAFKA_API_LEAVE_GROUP, 0, 3, 0},
+	{KAFKA_API_OFFSET_COMMIT, 2, 7, 2},
+	{KAFKA_API_OFFSET_FETCH, 1, 5, 1},
+	{KAFKA_API_DESCRIBE_GROUPS, 0, 2, 0},
+	{KAFKA_API_LIST_GROUPS, 0, 2, 0},
+	{KAFKA_API_DELETE_GROUPS, 0, 1, 0},
 };
 #define BROKER_APIS_COUNT (sizeof broker_apis / sizeof broker_apis[0])
 
@@ -557,9 +567,21 @@ static void handle_find_coordinator(struct breq *r)
 {
 	struct kafka_find_coordinator_response resp;
 
-	/* One node: it coordinates every group (the group protocol itself arrives with the
-	 * consumer-groups work). */
+	/* One node: it coordinates every group. */
+	struct kafka_find_coordinator_request *req = r->body;
+
 	kafka_struct_defaults(&kafka_find_coordinator_response_desc, &resp);
+	if (r->h.api_version >= 1 && req->key_type != 0) {
+		/* Transactions are not supported: there is no transaction coordinator. */
+		resp.error_code = KAFKA_ERR_COORDINATOR_NOT_AVAILABLE;
+		resp.error_message = kafka_str_c("transactions are not supported");
+		resp.node_id = -1;
+		resp.host = kafka_str_c("");
+		resp.port = -1;
+		breq_respond(r, &resp);
+		breq_free(r);
+		return;
+	}
 	resp.error_code = KAFKA_ERR_NONE;
 	resp.error_message = kafka_str_null();
 	resp.node_id = r->b->cfg.node_id;
@@ -1298,6 +1320,24 @@ static handler_fn handler_for(int16_t key)
 		return handle_describe_configs;
 	case KAFKA_API_INIT_PRODUCER_ID:
 		return handle_init_producer_id;
+	case KAFKA_API_JOIN_GROUP:
+		return handle_join_group;
+	case KAFKA_API_SYNC_GROUP:
+		return handle_sync_group;
+	case KAFKA_API_HEARTBEAT:
+		return handle_heartbeat;
+	case KAFKA_API_LEAVE_GROUP:
+		return handle_leave_group;
+	case KAFKA_API_OFFSET_COMMIT:
+		return handle_offset_commit;
+	case KAFKA_API_OFFSET_FETCH:
+		return handle_offset_fetch;
+	case KAFKA_API_DESCRIBE_GROUPS:
+		return handle_describe_groups;
+	case KAFKA_API_LIST_GROUPS:
+		return handle_list_groups;
+	case KAFKA_API_DELETE_GROUPS:
+		return handle_delete_groups;
 	default:
 		return NULL;
 	}
@@ -1419,6 +1459,58 @@ static void retention_cb(uv_timer_t *t)
 	}
 }
 
+/* ---- consumer groups ---------------------------------------------------------------------- */
+
+/* How often the group coordinator's deadlines (sessions, rebalances) are checked. */
+#define GROUP_TICK_MS 100
+
+static void group_timer_cb(uv_timer_t *t)
+{
+	struct broker *b = t->data;
+
+	if (b->gc != NULL)
+		group_tick(b->gc, (int64_t)uv_now(b->loop));
+}
+
+/* Creates the internal topic __consumer_offsets on first start (blocking: start-up only). Its
+ * records are kept forever (retention.ms=-1) until log compaction exists, so no committed offset
+ * is ever lost to time retention. */
+static int ensure_offsets_topic(struct broker *b, char *errmsg)
+{
+	struct topic_config cfg[] = {{"retention.ms", "-1"}};
+	struct topic *tp;
+	struct topic_state *ts;
+	struct buf *img;
+	int rv;
+
+	if (topics_find(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC)) != NULL)
+		return 0;
+	rv = topics_add(&b->topics, OFFSETS_TOPIC,
+			b->cfg.offsets_topic_num_partitions > 0 ? b->cfg.offsets_topic_num_partitions
+								: 50,
+			1, cfg, 1, NULL, &tp, errmsg);
+	if (rv != 0)
+		return rv;
+	ts = topic_state_new(tp);
+	if (ts == NULL)
+		return SLUICE_ENOMEM;
+	tp->data = ts;
+	rv = open_partitions(b, tp, ts, errmsg);
+	if (rv != 0)
+		return rv;
+	img = topics_encode(&b->topics);
+	if (img == NULL)
+		return SLUICE_ENOMEM;
+	rv = meta_write(b, img);
+	buf_unref(img);
+	if (rv != 0)
+		errmsg_printf(errmsg, "writing the topics file: %s", err_str(rv));
+	else
+		SLOG_INFO(MOD, "msg=\"internal topic created\" topic=%s partitions=%d",
+			  OFFSETS_TOPIC, tp->partitions);
+	return rv;
+}
+
 /* ---- lifecycle ---------------------------------------------------------------------------- */
 
 int broker_port(const struct broker *b)
@@ -1484,13 +1576,28 @@ int broker_start(struct broker **out, uv_loop_t *loop, const struct broker_confi
 		if (rv != 0)
 			goto err_after_topics;
 	}
+	rv = ensure_offsets_topic(b, errmsg);
+	if (rv != 0)
+		goto err_after_topics;
+	b->offsets = offsets_new();
+	b->gc = group_new(&cfg->group, groups_complete, b, (uint64_t)uv_hrtime());
+	if (b->offsets == NULL || b->gc == NULL) {
+		rv = SLUICE_ENOMEM;
+		goto err_after_groups;
+	}
+	rv = groups_load(b, errmsg);
+	if (rv != 0)
+		goto err_after_groups;
 	net_limits_default(&lim);
 	lim.frame_bytes_max = cfg->socket_request_max_bytes;
 	if (cfg->inflight_requests_max > 0)
 		lim.inflight_requests_max = cfg->inflight_requests_max;
 	rv = net_server_start(loop, cfg->host, cfg->port, &lim, &h, b, &b->net, errmsg);
 	if (rv != 0)
-		goto err_after_topics;
+		goto err_after_groups;
+	uv_timer_init(loop, &b->group_timer);
+	b->group_timer.data = b;
+	uv_timer_start(&b->group_timer, group_timer_cb, GROUP_TICK_MS, GROUP_TICK_MS);
 	uv_idle_init(loop, &b->ready_idle);
 	b->ready_idle.data = b;
 	uv_timer_init(loop, &b->retention_timer);
@@ -1506,6 +1613,9 @@ int broker_start(struct broker **out, uv_loop_t *loop, const struct broker_confi
 	*out = b;
 	return 0;
 
+err_after_groups:
+	group_free(b->gc);
+	offsets_free(b->offsets);
 err_after_topics:
 	close_partitions_sync(b);
 	topics_free(&b->topics);
@@ -1526,6 +1636,7 @@ static void stop_step(struct broker *b)
 		}
 	}
 	topics_free(&b->topics);
+	offsets_free(b->offsets);
 	void (*cb)(void *) = b->stop_cb;
 	void *arg = b->stop_arg;
 	free(b);
@@ -1568,7 +1679,12 @@ void broker_stop(struct broker *b, void (*cb)(void *arg), void *arg)
 	/* Answer parked fetches now rather than at their deadline. */
 	while (b->parked != NULL)
 		fetch_complete_parked(b->parked);
-	b->closing = 3; /* net, the two handles */
+	/* Parked JoinGroup/SyncGroup requests are answered with COORDINATOR_NOT_AVAILABLE. */
+	group_free(b->gc);
+	b->gc = NULL;
+	b->closing = 4; /* net, the three handles */
+	uv_timer_stop(&b->group_timer);
+	uv_close((uv_handle_t *)&b->group_timer, stop_handle_cb);
 	uv_timer_stop(&b->retention_timer);
 	uv_idle_stop(&b->ready_idle);
 	uv_close((uv_handle_t *)&b->retention_timer, stop_handle_cb);

@@ -28,6 +28,7 @@
 
 #include "base/clock.h"
 #include "broker/topics.h"
+#include "group/group.h"
 #include "storage/fs.h"
 #include "storage/plog.h"
 #include "storage/worker.h"
@@ -54,6 +55,8 @@ struct broker_config {
 	uint32_t inflight_requests_max;
 	struct plog_config log; /* defaults for every partition; topic configs override */
 	int64_t retention_check_interval_ms;
+	int32_t offsets_topic_num_partitions; /* partitions of __consumer_offsets when created */
+	struct group_config group;
 };
 
 struct broker;

@@ -22,6 +22,7 @@
 #include "base/err.h"
 #include "base/slog.h"
 #include "broker/internal.h"
+#include "kafka/compress.h"
 #include "kafka/records.h"
 #include "storage/batch.h"
 
@@ -273,25 +274,48 @@ err_oom:
 
 /* ---- ListOffsets -------------------------------------------------------------------------- */
 
-/* Refines a timestamp lookup inside one uncompressed batch: the offset of its first record whose
- * timestamp is >= ts. Compressed batches (and anything unparsable) keep the batch's base. */
+/* The most a compressed batch may inflate to when ListOffsets looks inside it: far above what the
+ * default 1 MiB message.max.bytes compresses, yet a bound on the memory one lookup costs, so a
+ * decompression bomb in the log cannot exhaust the node. */
+#define LIST_OFFSETS_INFLATE_BYTES_MAX ((size_t)64 << 20)
+
+/* Refines a timestamp lookup inside one batch: the offset of its first record whose timestamp is
+ * >= ts, as Kafka answers. A compressed batch is inflated first (compress_inflate_batch, bounded by
+ * LIST_OFFSETS_INFLATE_BYTES_MAX; the CRC-less copy lives only in this function). If that fails
+ * (too large, corrupt) or the records do not parse, *offset and *found_ts keep what the caller put
+ * there (the batch's BaseOffset and MaxTimestamp), an answer that skips no record. */
 static void refine_in_batch(const uint8_t *p, size_t n, int64_t ts, int64_t *offset,
 			    int64_t *found_ts)
 {
 	struct records_iter it;
 	struct records_record rec;
+	struct buf *inflated = NULL;
+	errmsg_t msg = "";
 
 	if (n > BATCH_HEADER_BYTES && (be16_get(p + 21) & BATCH_ATTR_TIMESTAMP_LOG_APPEND))
 		return; /* every record carries the batch's append time */
+	if (n > BATCH_HEADER_BYTES && (be16_get(p + 21) & BATCH_ATTR_COMPRESSION_MASK)) {
+		int rc = compress_inflate_batch(p, n, LIST_OFFSETS_INFLATE_BYTES_MAX, &inflated,
+						msg);
+		if (rc != 0) {
+			SLOG_DEBUG(MOD, "msg=\"cannot inflate batch\" err=%s reason=\"%s\"",
+				   err_name(rc), msg);
+			return;
+		}
+		p = inflated->data;
+		n = inflated->len;
+	}
 	if (records_iter_init(&it, p, n) != 0)
-		return;
+		goto out_unref;
 	while (records_iter_next(&it, &rec) == 1) {
 		if (rec.timestamp >= ts) {
 			*offset = rec.offset;
 			*found_ts = rec.timestamp;
-			return;
+			goto out_unref;
 		}
 	}
+out_unref:
+	buf_unref(inflated);
 }
 
 static void list_offset_one(struct broker *b, struct partition *p, int64_t ts,

@@ -36,6 +36,10 @@ struct broker {
 	struct breq *parked;     /* every parked Fetch, for shutdown */
 	int64_t pid_reserved_until; /* producer ids below it are reserved on disk */
 	int64_t pid_next;           /* next producer id to hand out */
+	struct group_coordinator *gc;
+	struct offsets *offsets;
+	int32_t offsets_partitions;
+	uv_timer_t group_timer;
 	bool meta_writing;          /* a topics-file write is in flight */
 	bool stopping;
 	int closing;   /* partitions and handles still closing during stop */
@@ -95,6 +99,20 @@ struct partition *broker_partition(struct broker *b, struct kafka_str topic, int
 int16_t broker_storage_error(int rv);
 
 void handle_produce(struct breq *r);
+void handle_join_group(struct breq *r);
+void handle_sync_group(struct breq *r);
+void handle_heartbeat(struct breq *r);
+void handle_leave_group(struct breq *r);
+void handle_offset_commit(struct breq *r);
+void handle_offset_fetch(struct breq *r);
+void handle_describe_groups(struct breq *r);
+void handle_list_groups(struct breq *r);
+void handle_delete_groups(struct breq *r);
+/* The coordinator's completion callback for parked JoinGroup/SyncGroup requests. */
+void groups_complete(void *arg, void *token, const struct group_join_result *join,
+		     const struct group_sync_result *sync);
+/* Rebuilds the committed-offsets table from __consumer_offsets (start-up). */
+int groups_load(struct broker *b, char *errmsg);
 void handle_fetch(struct breq *r);
 void handle_list_offsets(struct breq *r);
 

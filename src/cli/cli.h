@@ -7,6 +7,8 @@
 #ifndef SLUICE_CLI_CLI_H
 #define SLUICE_CLI_CLI_H
 
+#include <stddef.h>
+
 /* Exit statuses shared by every subcommand. */
 enum {
 	CLI_EXIT_OK = 0,
@@ -23,5 +25,14 @@ struct cli_command {
 	const char *summary; /* one line for `sluice help` */
 	cli_command_fn fn;
 };
+
+/* Runs the subcommand of a command group: argv[0] is the group's name ("topics"), argv[1] the
+ * subcommand, found in `commands`; "help", "-h" and "--help" list them. Returns an exit status. */
+int cli_subcommand(const char *group, const struct cli_command *commands, size_t count, int argc,
+		   char **argv);
+
+/* `sluice topics ...` (topics.c) and `sluice groups ...` (groups.c). */
+int cli_topics_main(int argc, char **argv);
+int cli_groups_main(int argc, char **argv);
 
 #endif

@@ -2,8 +2,9 @@
  * sluice: the admin and testing CLI. `sluice <command> [args]`, where the commands are the rows
  * of `commands` below; `sluice --version` and `sluice --help` work as options too.
  *
- * Today it only knows help and version. Commands that need a Kafka client (topics, groups,
- * produce, consume) will link librdkafka; see src/cli/meson.build.
+ * `topics` and `groups` are admin commands that speak the Kafka protocol themselves over a
+ * blocking socket (client.c on top of the codec in src/kafka/), so the CLI needs no client
+ * library; each is a group of subcommands dispatched by cli_subcommand().
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,10 @@ static int version_main(int argc, char **argv);
 static const struct cli_command commands[] = {
 	{ "help", "[COMMAND]", "show the commands, or one command's usage", help_main },
 	{ "version", "", "print the version", version_main },
+	{ "topics", "list|describe|create|delete ...", "list, inspect, create and delete topics",
+	  cli_topics_main },
+	{ "groups", "list|describe|lag|reset-offsets|delete ...",
+	  "inspect consumer groups, their lag, and reset or delete them", cli_groups_main },
 };
 
 #define COMMANDS_COUNT (sizeof commands / sizeof commands[0])
@@ -29,15 +34,49 @@ static const struct cli_command *find(const char *name)
 	return NULL;
 }
 
+static void subcommand_usage(FILE *out, const char *group, const struct cli_command *table,
+			     size_t count)
+{
+	fprintf(out,
+		"usage: sluice %s <command> [args] [--bootstrap HOST:PORT] [--timeout-ms MS]\n\n"
+		"Commands:\n",
+		group);
+	for (size_t i = 0; i < count; i++)
+		fprintf(out, "  %s %s\n      %s\n", table[i].name, table[i].args, table[i].summary);
+	fprintf(out,
+		"\n--bootstrap defaults to $SLUICE_BOOTSTRAP or 127.0.0.1:9092, --timeout-ms to "
+		"10000.\n");
+}
+
+int cli_subcommand(const char *group, const struct cli_command *table, size_t count, int argc,
+		   char **argv)
+{
+	if (argc < 2) {
+		subcommand_usage(stderr, group, table, count);
+		return CLI_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0) {
+		subcommand_usage(stdout, group, table, count);
+		return CLI_EXIT_OK;
+	}
+	for (size_t i = 0; i < count; i++)
+		if (strcmp(table[i].name, argv[1]) == 0)
+			return table[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "sluice %s: unknown command '%s' (see sluice %s help)\n", group, argv[1],
+		group);
+	return CLI_EXIT_USAGE;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: sluice <command> [args]\n       sluice --help | --version\n\n"
 		     "Commands:\n");
 	for (size_t i = 0; i < COMMANDS_COUNT; i++) {
-		char synopsis[64];
+		char synopsis[80];
 
 		snprintf(synopsis, sizeof synopsis, "%s %s", commands[i].name, commands[i].args);
-		fprintf(out, "  %-20s %s\n", synopsis, commands[i].summary);
+		fprintf(out, "  %-50s %s\n", synopsis, commands[i].summary);
 	}
 }
 

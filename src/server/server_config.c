@@ -90,6 +90,16 @@ const struct config_key server_config_schema[] = {
 	  FIELD(inflight_requests_per_connection_max), 1, 10000, "100",
 	  "requests read from one connection and not yet answered; the node stops reading the "
 	  "connection at this count" },
+	{ "offsets.topic.num.partitions", CONFIG_INT, FIELD(offsets_topic_num_partitions), 1, 1000,
+	  "50", "partitions of the internal topic __consumer_offsets (fixed when it is first "
+	  "created)" },
+	{ "group.min.session.timeout.ms", CONFIG_INT, FIELD(group_min_session_timeout_ms), 1,
+	  INT32_LIMIT, "6000", "shortest session timeout a consumer-group member may ask for" },
+	{ "group.max.session.timeout.ms", CONFIG_INT, FIELD(group_max_session_timeout_ms), 1,
+	  INT32_LIMIT, "1800000", "longest session timeout a consumer-group member may ask for" },
+	{ "group.initial.rebalance.delay.ms", CONFIG_INT, FIELD(group_initial_rebalance_delay_ms),
+	  0, INT32_LIMIT, "3000", "how long an empty group's first rebalance waits for more "
+	  "members to join" },
 };
 
 const size_t server_config_schema_len = sizeof server_config_schema /

@@ -1,0 +1,894 @@
+/*
+ * groups: the consumer-group APIs (JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
+ * OffsetFetch, DescribeGroups, ListGroups, DeleteGroups) over the pure coordinator in
+ * src/group/ and the offsets table in offsets.c.
+ *
+ * This node coordinates every group (one node; FindCoordinator answers with it). JoinGroup and a
+ * follower's SyncGroup park inside the coordinator and are answered from its `complete`
+ * callback; a timer drives its session and rebalance deadlines. OffsetCommit appends one batch
+ * to the group's `__consumer_offsets` partition and answers when that batch is durable, so an
+ * acknowledged commit survives a crash like an acks=all produce; the table is rebuilt from that
+ * topic on start-up.
+ *
+ * Failure modes: protocol errors come from the coordinator (UNKNOWN_MEMBER_ID,
+ * ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS, ...); a commit that cannot be stored gets the
+ * storage error per partition; unknown topics in a commit get UNKNOWN_TOPIC_OR_PARTITION.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/err.h"
+#include "base/slog.h"
+#include "broker/internal.h"
+#include "broker/offsets.h"
+#include "kafka/records.h"
+
+static struct group_bytes gb(struct kafka_str s)
+{
+	return (struct group_bytes){(const uint8_t *)s.ptr, s.len};
+}
+
+static struct kafka_str ks(struct group_bytes b)
+{
+	return (struct kafka_str){(const char *)b.p, b.len};
+}
+
+static struct kafka_bytes kb(struct group_bytes b)
+{
+	return (struct kafka_bytes){b.p, b.len};
+}
+
+static int64_t now_ms(const struct broker *b)
+{
+	return (int64_t)(uv_now(b->loop));
+}
+
+/* The client's host as Kafka reports it ("/127.0.0.1"). */
+static struct kafka_str client_host(struct breq *r)
+{
+	const char *peer = net_conn_peer(r->conn);
+	size_t n = strlen(peer);
+	const char *colon = strrchr(peer, ':');
+	char *s = breq_alloc(r, n + 2);
+
+	if (s == NULL)
+		return kafka_str_c("");
+	s[0] = '/';
+	memcpy(s + 1, peer, colon != NULL ? (size_t)(colon - peer) : n);
+	return kafka_str_c(s);
+}
+
+/* ---- JoinGroup / SyncGroup ---------------------------------------------------------------- */
+
+static void respond_join(struct breq *r, const struct group_join_result *res)
+{
+	struct kafka_join_group_response resp;
+
+	kafka_struct_defaults(&kafka_join_group_response_desc, &resp);
+	resp.error_code = res->error;
+	resp.generation_id = res->generation;
+	resp.protocol_type = ks(res->protocol_type);
+	resp.protocol_name = ks(res->protocol_name);
+	if (resp.protocol_name.len < 0 && r->h.api_version < 7)
+		resp.protocol_name = kafka_str_c("");
+	resp.leader = res->leader.len < 0 ? kafka_str_c("") : ks(res->leader);
+	resp.member_id = res->member_id.len < 0 ? kafka_str_c("") : ks(res->member_id);
+	resp.members.n = 0;
+	if (res->nmembers > 0) {
+		resp.members.v = breq_alloc_structs(
+			r, &kafka_join_group_response_join_group_response_member_desc,
+			res->nmembers);
+		if (resp.members.v == NULL) {
+			net_conn_close(r->conn, "out of memory in JoinGroup");
+			breq_free(r);
+			return;
+		}
+		resp.members.n = res->nmembers;
+		for (int32_t i = 0; i < res->nmembers; i++) {
+			resp.members.v[i].member_id = ks(res->members[i].member_id);
+			resp.members.v[i].group_instance_id = ks(res->members[i].instance_id);
+			resp.members.v[i].metadata = kb(res->members[i].metadata);
+		}
+	}
+	breq_respond(r, &resp);
+	breq_free(r);
+}
+
+static void respond_sync(struct breq *r, const struct group_sync_result *res)
+{
+	struct kafka_sync_group_response resp;
+
+	kafka_struct_defaults(&kafka_sync_group_response_desc, &resp);
+	resp.error_code = res->error;
+	resp.protocol_type = ks(res->protocol_type);
+	resp.protocol_name = ks(res->protocol_name);
+	resp.assignment = res->assignment.len < 0 ? (struct kafka_bytes){NULL, 0}
+						  : kb(res->assignment);
+	breq_respond(r, &resp);
+	breq_free(r);
+}
+
+void groups_complete(void *arg, void *token, const struct group_join_result *join,
+		     const struct group_sync_result *sync)
+{
+	(void)arg;
+	if (join != NULL)
+		respond_join(token, join);
+	else
+		respond_sync(token, sync);
+}
+
+void handle_join_group(struct breq *r)
+{
+	struct broker *b = r->b;
+	struct kafka_join_group_request *req = r->body;
+	struct group_join_req jr;
+	struct group_join_result res;
+	struct group_protocol *protos;
+	int32_t n = req->protocols.n < 0 ? 0 : req->protocols.n;
+
+	protos = breq_alloc(r, sizeof *protos * (size_t)(n > 0 ? n : 1));
+	if (protos == NULL) {
+		net_conn_close(r->conn, "out of memory in JoinGroup");
+		breq_free(r);
+		return;
+	}
+	for (int32_t i = 0; i < n; i++) {
+		protos[i].name = gb(req->protocols.v[i].name);
+		protos[i].metadata = (struct group_bytes){req->protocols.v[i].metadata.ptr,
+							  req->protocols.v[i].metadata.len};
+	}
+	memset(&jr, 0, sizeof jr);
+	jr.group_id = gb(req->group_id);
+	jr.member_id = gb(req->member_id);
+	jr.instance_id = gb(req->group_instance_id);
+	jr.client_id = gb(r->h.client_id);
+	jr.client_host = gb(client_host(r));
+	jr.protocol_type = gb(req->protocol_type);
+	jr.protocols = protos;
+	jr.nprotocols = n;
+	jr.session_timeout_ms = req->session_timeout_ms;
+	jr.rebalance_timeout_ms = r->h.api_version >= 1 ? req->rebalance_timeout_ms : -1;
+	jr.version = r->h.api_version;
+	/* When parked, `r` may be answered and freed inside this call: do not touch it after. */
+	if (group_join(b->gc, &jr, now_ms(b), r, &res))
+		respond_join(r, &res);
+}
+
+void handle_sync_group(struct breq *r)
+{
+	struct broker *b = r->b;
+	struct kafka_sync_group_request *req = r->body;
+	struct group_sync_req sr;
+	struct group_sync_result res;
+	struct group_assignment *as;
+	int32_t n = req->assignments.n < 0 ? 0 : req->assignments.n;
+
+	as = breq_alloc(r, sizeof *as * (size_t)(n > 0 ? n : 1));
+	if (as == NULL) {
+		net_conn_close(r->conn, "out of memory in SyncGroup");
+		breq_free(r);
+		return;
+	}
+	for (int32_t i = 0; i < n; i++) {
+		as[i].member_id = gb(req->assignments.v[i].member_id);
+		as[i].assignment = (struct group_bytes){req->assignments.v[i].assignment.ptr,
+							req->assignments.v[i].assignment.len};
+	}
+	memset(&sr, 0, sizeof sr);
+	sr.group_id = gb(req->group_id);
+	sr.member_id = gb(req->member_id);
+	sr.instance_id = gb(req->group_instance_id);
+	sr.generation = req->generation_id;
+	sr.assignments = as;
+	sr.nassignments = n;
+	if (group_sync(b->gc, &sr, now_ms(b), r, &res))
+		respond_sync(r, &res);
+}
+
+/* ---- Heartbeat / LeaveGroup --------------------------------------------------------------- */
+
+void handle_heartbeat(struct breq *r)
+{
+	struct kafka_heartbeat_request *req = r->body;
+	struct kafka_heartbeat_response resp;
+
+	kafka_struct_defaults(&kafka_heartbeat_response_desc, &resp);
+	resp.error_code = group_heartbeat(r->b->gc, gb(req->group_id), gb(req->member_id),
+					  gb(req->group_instance_id), req->generation_id,
+					  now_ms(r->b));
+	breq_respond(r, &resp);
+	breq_free(r);
+}
+
+void handle_leave_group(struct breq *r)
+{
+	struct broker *b = r->b;
+	struct kafka_leave_group_request *req = r->body;
+	struct kafka_leave_group_response resp;
+
+	kafka_struct_defaults(&kafka_leave_group_response_desc, &resp);
+	if (r->h.api_version < 3) {
+		resp.error_code = group_leave(b->gc, gb(req->group_id), gb(req->member_id),
+					      (struct group_bytes){NULL, -1}, now_ms(b));
+	} else {
+		int32_t n = req->members.n < 0 ? 0 : req->members.n;
+		resp.error_code = KAFKA_ERR_NONE;
+		resp.members.v = breq_alloc_structs(
+			r, &kafka_leave_group_response_member_response_desc, n);
+		if (resp.members.v == NULL) {
+			net_conn_close(r->conn, "out of memory in LeaveGroup");
+			breq_free(r);
+			return;
+		}
+		resp.members.n = n;
+		for (int32_t i = 0; i < n; i++) {
+			struct kafka_leave_group_request_member_identity *m = &req->members.v[i];
+			resp.members.v[i].member_id = m->member_id;
+			resp.members.v[i].group_instance_id = m->group_instance_id;
+			resp.members.v[i].error_code =
+				group_leave(b->gc, gb(req->group_id), gb(m->member_id),
+					    gb(m->group_instance_id), now_ms(b));
+		}
+	}
+	breq_respond(r, &resp);
+	breq_free(r);
+}
+
+/* ---- OffsetCommit ------------------------------------------------------------------------- */
+
+struct commit_item {
+	const char *topic;
+	size_t tlen;
+	int32_t partition;
+	struct offset_value v;
+	int16_t *error; /* where its answer goes */
+};
+
+struct commit_ctx {
+	struct kafka_offset_commit_response resp;
+	struct commit_item *items;
+	int nitems;
+	struct plog_append_req areq;
+	struct partition *p;
+};
+
+static void commit_finish(struct breq *r)
+{
+	struct commit_ctx *cc = r->resp;
+
+	breq_respond(r, &cc->resp);
+	free(cc->items);
+	breq_free(r);
+}
+
+static void commit_append_cb(struct plog_append_req *areq, int status)
+{
+	struct breq *r = areq->data;
+	struct commit_ctx *cc = r->resp;
+	struct broker *b = r->b;
+	struct kafka_offset_commit_request *req = r->body;
+
+	for (int i = 0; i < cc->nitems; i++) {
+		struct commit_item *it = &cc->items[i];
+		if (status != 0) {
+			*it->error = broker_storage_error(status);
+			continue;
+		}
+		int rv = offsets_put(b->offsets, req->group_id.ptr, (size_t)req->group_id.len,
+				     it->topic, it->tlen, it->partition, &it->v);
+		*it->error = rv == 0 ? KAFKA_ERR_NONE : KAFKA_ERR_COORDINATOR_NOT_AVAILABLE;
+	}
+	if (status == 0)
+		partition_advance(cc->p);
+	commit_finish(r);
+}
+
+/* Appends the items as one batch of offset records to the group's partition. */
+static int commit_append(struct breq *r, struct commit_ctx *cc, const char *group, size_t glen)
+{
+	struct broker *b = r->b;
+	struct wbuf kv, out;
+	size_t *koff, *voff, *klen, *vlen;
+	struct records_new *recs;
+	struct records_batch_params bp;
+	struct buf *batch;
+	int16_t err;
+	int rv = SLUICE_ENOMEM;
+	int32_t pidx = offsets_partition_for(group, glen, b->offsets_partitions);
+
+	cc->p = broker_partition(b, kafka_str_c(OFFSETS_TOPIC), pidx, &err);
+	if (cc->p == NULL)
+		return SLUICE_ECLOSED;
+	koff = calloc((size_t)cc->nitems, sizeof *koff * 4);
+	recs = calloc((size_t)cc->nitems, sizeof *recs);
+	if (koff == NULL || recs == NULL) {
+		free(koff);
+		free(recs);
+		return SLUICE_ENOMEM;
+	}
+	voff = koff + cc->nitems;
+	klen = voff + cc->nitems;
+	vlen = klen + cc->nitems;
+	wbuf_init(&kv);
+	for (int i = 0; i < cc->nitems; i++) {
+		struct commit_item *it = &cc->items[i];
+		koff[i] = kv.len;
+		offsets_encode_key(&kv, group, glen, it->topic, it->tlen, it->partition);
+		klen[i] = kv.len - koff[i];
+		voff[i] = kv.len;
+		offsets_encode_value(&kv, &it->v);
+		vlen[i] = kv.len - voff[i];
+	}
+	if (kv.oom)
+		goto out;
+	for (int i = 0; i < cc->nitems; i++) {
+		recs[i].timestamp = cc->items[i].v.commit_ts;
+		recs[i].key = (struct kafka_bytes){kv.data + koff[i], (int32_t)klen[i]};
+		recs[i].value = (struct kafka_bytes){kv.data + voff[i], (int32_t)vlen[i]};
+	}
+	records_batch_params_default(&bp);
+	wbuf_init(&out);
+	rv = records_build(&out, &bp, recs, cc->nitems);
+	if (rv != 0 || out.oom) {
+		wbuf_free(&out);
+		rv = rv != 0 ? rv : SLUICE_ENOMEM;
+		goto out;
+	}
+	batch = wbuf_take(&out);
+	if (batch == NULL)
+		goto out;
+	cc->areq.data = r;
+	rv = plog_append(cc->p->log, &cc->areq, batch, 0, batch->len, 0, 0, commit_append_cb);
+	buf_unref(batch);
+out:
+	wbuf_free(&kv);
+	free(koff);
+	free(recs);
+	return rv;
+}
+
+void handle_offset_commit(struct breq *r)
+{
+	struct broker *b = r->b;
+	struct kafka_offset_commit_request *req = r->body;
+	struct commit_ctx *cc = breq_alloc(r, sizeof *cc);
+	int32_t nt = req->topics.n < 0 ? 0 : req->topics.n;
+	int total = 0;
+	int16_t gerr;
+
+	if (cc == NULL)
+		goto err_oom;
+	r->resp = cc;
+	kafka_struct_defaults(&kafka_offset_commit_response_desc, &cc->resp);
+	cc->resp.topics.v = breq_alloc_structs(
+		r, &kafka_offset_commit_response_offset_commit_response_topic_desc, nt);
+	if (cc->resp.topics.v == NULL)
+		goto err_oom;
+	cc->resp.topics.n = nt;
+	for (int32_t i = 0; i < nt; i++)
+		total += req->topics.v[i].partitions.n < 0 ? 0 : req->topics.v[i].partitions.n;
+	cc->items = calloc((size_t)total + 1, sizeof *cc->items);
+	if (cc->items == NULL)
+		goto err_oom;
+	gerr = req->group_id.len <= 0 || req->group_id.len > GROUP_ID_BYTES_MAX
+		       ? KAFKA_ERR_INVALID_GROUP_ID
+		       : group_commit_check(b->gc, gb(req->group_id), gb(req->member_id),
+					    gb(req->group_instance_id),
+					    req->generation_id_or_member_epoch, now_ms(b));
+	for (int32_t i = 0; i < nt; i++) {
+		struct kafka_offset_commit_request_offset_commit_request_topic *t = &req->topics.v[i];
+		struct kafka_offset_commit_response_offset_commit_response_topic *tr =
+			&cc->resp.topics.v[i];
+		int32_t np = t->partitions.n < 0 ? 0 : t->partitions.n;
+		tr->name = t->name;
+		tr->partitions.v = breq_alloc_structs(
+			r, &kafka_offset_commit_response_offset_commit_response_partition_desc, np);
+		if (tr->partitions.v == NULL)
+			goto err_oom_items;
+		tr->partitions.n = np;
+		for (int32_t j = 0; j < np; j++) {
+			struct kafka_offset_commit_request_offset_commit_request_partition *p =
+				&t->partitions.v[j];
+			struct kafka_offset_commit_response_offset_commit_response_partition *out =
+				&tr->partitions.v[j];
+			int16_t err;
+			out->partition_index = p->partition_index;
+			if (gerr != KAFKA_ERR_NONE) {
+				out->error_code = gerr;
+				continue;
+			}
+			if (broker_partition(b, t->name, p->partition_index, &err) == NULL) {
+				out->error_code = err;
+				continue;
+			}
+			if (p->committed_metadata.len > OFFSETS_METADATA_BYTES_MAX) {
+				out->error_code = KAFKA_ERR_OFFSET_METADATA_TOO_LARGE;
+				continue;
+			}
+			char *md = breq_alloc(r, (size_t)(p->committed_metadata.len > 0
+							       ? p->committed_metadata.len
+							       : 0) +
+							 1);
+			if (md == NULL)
+				goto err_oom_items;
+			if (p->committed_metadata.len > 0)
+				memcpy(md, p->committed_metadata.ptr,
+				       (size_t)p->committed_metadata.len);
+			struct commit_item *it = &cc->items[cc->nitems++];
+			it->topic = t->name.ptr;
+			it->tlen = (size_t)t->name.len;
+			it->partition = p->partition_index;
+			it->v.offset = p->committed_offset;
+			it->v.leader_epoch = r->h.api_version >= 6 ? p->committed_leader_epoch : -1;
+			it->v.metadata = md;
+			it->v.commit_ts = clock_wall_ms(b->clock);
+			it->error = &out->error_code;
+			out->error_code = KAFKA_ERR_REQUEST_TIMED_OUT; /* until stored */
+		}
+	}
+	if (cc->nitems == 0) {
+		commit_finish(r);
+		return;
+	}
+	int rv = commit_append(r, cc, req->group_id.ptr, (size_t)req->group_id.len);
+	if (rv != 0) {
+		for (int i = 0; i < cc->nitems; i++)
+			*cc->items[i].error = rv == SLUICE_ECLOSED ? KAFKA_ERR_COORDINATOR_NOT_AVAILABLE
+								   : broker_storage_error(rv);
+		commit_finish(r);
+	}
+	return;
+
+err_oom_items:
+	free(cc->items);
+err_oom:
+	net_conn_close(r->conn, "out of memory in OffsetCommit");
+	breq_free(r);
+}
+
+/* ---- OffsetFetch -------------------------------------------------------------------------- */
+
+struct fetch_all {
+	struct breq *r;
+	const char **topics;
+	int32_t *partitions;
+	const struct offset_value **values;
+	int n;
+	int cap;
+	bool oom;
+};
+
+static void collect_offset(void *arg, const char *topic, int32_t partition,
+			   const struct offset_value *v)
+{
+	struct fetch_all *fa = arg;
+
+	if (fa->n == fa->cap) {
+		int ncap = fa->cap ? fa->cap * 2 : 64;
+		const char **t = realloc(fa->topics, (size_t)ncap * sizeof *t);
+		int32_t *p = t != NULL ? realloc(fa->partitions, (size_t)ncap * sizeof *p) : NULL;
+		const struct offset_value **vv =
+			p != NULL ? realloc(fa->values, (size_t)ncap * sizeof *vv) : NULL;
+		if (t != NULL)
+			fa->topics = t;
+		if (p != NULL)
+			fa->partitions = p;
+		if (vv == NULL) {
+			fa->oom = true;
+			return;
+		}
+		fa->values = vv;
+		fa->cap = ncap;
+	}
+	fa->topics[fa->n] = topic;
+	fa->partitions[fa->n] = partition;
+	fa->values[fa->n] = v;
+	fa->n++;
+}
+
+static void fill_fetched(struct kafka_offset_fetch_response_offset_fetch_response_partition *out,
+			 int32_t partition, const struct offset_value *v)
+{
+	out->partition_index = partition;
+	out->error_code = KAFKA_ERR_NONE;
+	out->committed_offset = v != NULL ? v->offset : -1;
+	out->committed_leader_epoch = v != NULL ? v->leader_epoch : -1;
+	out->metadata = kafka_str_c(v != NULL ? v->metadata : "");
+}
+
+void handle_offset_fetch(struct breq *r)
+{
+	struct broker *b = r->b;
+	struct kafka_offset_fetch_request *req = r->body;
+	struct kafka_offset_fetch_response resp;
+	const char *g = req->group_id.ptr;
+	size_t glen = req->group_id.len < 0 ? 0 : (size_t)req->group_id.len;
+
+	kafka_struct_defaults(&kafka_offset_fetch_response_desc, &resp);
+	resp.error_code = KAFKA_ERR_NONE;
+	if (req->topics.n >= 0) {
+		int32_t nt = req->topics.n;
+		resp.topics.v = breq_alloc_structs(
+			r, &kafka_offset_fetch_response_offset_fetch_response_topic_desc, nt);
+		if (resp.topics.v == NULL)
+			goto err_oom;
+		resp.topics.n = nt;
+		for (int32_t i = 0; i < nt; i++) {
+			struct kafka_offset_fetch_request_offset_fetch_request_topic *t =
+				&req->topics.v[i];
+			int32_t np = t->partition_indexes.n < 0 ? 0 : t->partition_indexes.n;
+			resp.topics.v[i].name = t->name;
+			resp.topics.v[i].partitions.v = breq_alloc_structs(
+				r, &kafka_offset_fetch_response_offset_fetch_response_partition_desc,
+				np);
+			if (resp.topics.v[i].partitions.v == NULL)
+				goto err_oom;
+			resp.topics.v[i].partitions.n = np;
+			for (int32_t j = 0; j < np; j++) {
+				int32_t pi = t->partition_indexes.v[j];
+				fill_fetched(&resp.topics.v[i].partitions.v[j], pi,
+					     t->name.len < 0
+						     ? NULL
+						     : offsets_get(b->offsets, g, glen, t->name.ptr,
+								   (size_t)t->name.len, pi));
+			}
+		}
+	} else {
+		/* Every committed offset of the group (v2+ with null topics), grouped by topic. */
+		struct fetch_all fa = {.r = r};
+		offsets_each(b->offsets, g, glen, collect_offset, &fa);
+		if (fa.oom)
+			goto err_oom_fa;
+		resp.topics.v = breq_alloc_structs(
+			r, &kafka_offset_fetch_response_offset_fetch_response_topic_desc, fa.n);
+		if (resp.topics.v == NULL)
+			goto err_oom_fa;
+		resp.topics.n = 0;
+		for (int i = 0; i < fa.n; i++) {
+			int32_t t;
+			for (t = 0; t < resp.topics.n; t++)
+				if (kafka_str_eq(resp.topics.v[t].name, fa.topics[i]))
+					break;
+			if (t == resp.topics.n) {
+				resp.topics.v[t].name = kafka_str_c(fa.topics[i]);
+				resp.topics.v[t].partitions.v = breq_alloc_structs(
+					r,
+					&kafka_offset_fetch_response_offset_fetch_response_partition_desc,
+					fa.n);
+				if (resp.topics.v[t].partitions.v == NULL)
+					goto err_oom_fa;
+				resp.topics.v[t].partitions.n = 0;
+				resp.topics.n++;
+			}
+			fill_fetched(&resp.topics.v[t].partitions.v[resp.topics.v[t].partitions.n++],
+				     fa.partitions[i], fa.values[i]);
+		}
+		free(fa.topics);
+		free(fa.partitions);
+		free(fa.values);
+		breq_respond(r, &resp);
+		breq_free(r);
+		return;
+err_oom_fa:
+		free(fa.topics);
+		free(fa.partitions);
+		free(fa.values);
+		goto err_oom;
+	}
+	breq_respond(r, &resp);
+	breq_free(r);
+	return;
+
+err_oom:
+	net_conn_close(r->conn, "out of memory in OffsetFetch");
+	breq_free(r);
+}
+
+/* ---- DescribeGroups / ListGroups / DeleteGroups ------------------------------------------ */
+
+static const char *state_name(enum group_state s)
+{
+	switch (s) {
+	case GROUP_EMPTY:
+		return "Empty";
+	case GROUP_PREPARING_REBALANCE:
+		return "PreparingRebalance";
+	case GROUP_COMPLETING_REBALANCE:
+		return "CompletingRebalance";
+	case GROUP_STABLE:
+		return "Stable";
+	default:
+		return "Dead";
+	}
+}
+
+void handle_describe_groups(struct breq *r)
+{
+	struct kafka_describe_groups_request *req = r->body;
+	struct kafka_describe_groups_response resp;
+	int32_t n = req->groups.n < 0 ? 0 : req->groups.n;
+
+	kafka_struct_defaults(&kafka_describe_groups_response_desc, &resp);
+	resp.groups.v = breq_alloc_structs(
+		r, &kafka_describe_groups_response_described_group_desc, n);
+	if (resp.groups.v == NULL)
+		goto err_oom;
+	resp.groups.n = n;
+	for (int32_t i = 0; i < n; i++) {
+		struct kafka_describe_groups_response_described_group *g = &resp.groups.v[i];
+		struct group_describe_result d;
+		group_describe(r->b->gc, gb(req->groups.v[i]), &d);
+		g->error_code = d.error;
+		g->group_id = req->groups.v[i];
+		g->group_state = kafka_str_c(state_name(d.state));
+		g->protocol_type = d.protocol_type.len < 0 ? kafka_str_c("") : ks(d.protocol_type);
+		g->protocol_data = d.protocol_name.len < 0 ? kafka_str_c("") : ks(d.protocol_name);
+		g->members.n = 0;
+		if (d.nmembers <= 0)
+			continue;
+		g->members.v = breq_alloc_structs(
+			r, &kafka_describe_groups_response_described_group_member_desc, d.nmembers);
+		if (g->members.v == NULL)
+			goto err_oom;
+		g->members.n = d.nmembers;
+		for (int32_t j = 0; j < d.nmembers; j++) {
+			const struct group_describe_member *m = &d.members[j];
+			g->members.v[j].member_id = ks(m->member_id);
+			g->members.v[j].group_instance_id = ks(m->instance_id);
+			g->members.v[j].client_id = ks(m->client_id);
+			g->members.v[j].client_host = ks(m->client_host);
+			g->members.v[j].member_metadata = kb(m->metadata);
+			g->members.v[j].member_assignment =
+				m->assignment.len < 0 ? (struct kafka_bytes){NULL, 0} : kb(m->assignment);
+		}
+		/* The coordinator's strings are valid until the next call into it: encode before
+		 * describing the next group would be needed only if they were shared; each group's
+		 * members live in that group's memory, which no describe changes. */
+	}
+	breq_respond(r, &resp);
+	breq_free(r);
+	return;
+
+err_oom:
+	net_conn_close(r->conn, "out of memory in DescribeGroups");
+	breq_free(r);
+}
+
+struct list_ctx {
+	struct breq *r;
+	struct kafka_list_groups_response *resp;
+	int32_t cap;
+	bool oom;
+};
+
+static void list_one(void *arg, struct group_bytes group_id, struct group_bytes protocol_type,
+		     enum group_state state)
+{
+	struct list_ctx *lc = arg;
+	struct kafka_list_groups_response *resp = lc->resp;
+
+	if (lc->oom)
+		return;
+	if (resp->groups.n == lc->cap) {
+		int32_t ncap = lc->cap ? lc->cap * 2 : 64;
+		void *v = breq_alloc_structs(lc->r, &kafka_list_groups_response_listed_group_desc,
+					     ncap);
+		if (v == NULL) {
+			lc->oom = true;
+			return;
+		}
+		if (resp->groups.n > 0)
+			memcpy(v, resp->groups.v, (size_t)resp->groups.n * sizeof *resp->groups.v);
+		resp->groups.v = v;
+		lc->cap = ncap;
+	}
+	struct kafka_list_groups_response_listed_group *g = &resp->groups.v[resp->groups.n++];
+	g->group_id = ks(group_id);
+	g->protocol_type = protocol_type.len < 0 ? kafka_str_c("") : ks(protocol_type);
+	g->group_state = kafka_str_c(state_name(state));
+	g->group_type = kafka_str_c("classic");
+}
+
+void handle_list_groups(struct breq *r)
+{
+	struct kafka_list_groups_response resp;
+	struct list_ctx lc = {.r = r, .resp = &resp};
+
+	kafka_struct_defaults(&kafka_list_groups_response_desc, &resp);
+	resp.error_code = KAFKA_ERR_NONE;
+	resp.groups.n = 0;
+	group_list(r->b->gc, list_one, &lc);
+	if (lc.oom) {
+		net_conn_close(r->conn, "out of memory in ListGroups");
+		breq_free(r);
+		return;
+	}
+	breq_respond(r, &resp);
+	breq_free(r);
+}
+
+/* Deleting a group removes its offsets from the table and appends tombstones for them to its
+ * partition, so a replay after a restart does not bring them back. */
+static void delete_groups_cb(struct plog_append_req *areq, int status)
+{
+	struct breq *r = areq->data;
+
+	if (status != 0)
+		SLOG_WARN(MOD, "msg=\"could not store offset tombstones\" err=\"%s\"",
+			  err_str(status));
+	free(areq);
+	if (--r->pending == 0) {
+		breq_respond(r, r->resp);
+		breq_free(r);
+	}
+}
+
+/* Writes tombstones for every committed offset of group `g` and clears them from the table.
+ * Returns 1 if an append was started (its callback will decrement r->pending), else 0. */
+static int tombstone_group(struct breq *r, struct kafka_str g)
+{
+	struct broker *b = r->b;
+	struct fetch_all fa = {.r = r};
+	struct records_new *recs = NULL;
+	struct records_batch_params bp;
+	struct wbuf keys, out;
+	size_t *koff = NULL;
+	int started = 0;
+	int16_t err;
+	struct partition *p;
+
+	offsets_each(b->offsets, g.ptr, (size_t)g.len, collect_offset, &fa);
+	if (fa.n == 0 || fa.oom)
+		goto out_fa;
+	p = broker_partition(b, kafka_str_c(OFFSETS_TOPIC),
+			     offsets_partition_for(g.ptr, (size_t)g.len, b->offsets_partitions), &err);
+	recs = calloc((size_t)fa.n, sizeof *recs);
+	koff = calloc((size_t)fa.n + 1, sizeof *koff);
+	if (p == NULL || recs == NULL || koff == NULL)
+		goto out_fa;
+	wbuf_init(&keys);
+	for (int i = 0; i < fa.n; i++) {
+		koff[i] = keys.len;
+		offsets_encode_key(&keys, g.ptr, (size_t)g.len, fa.topics[i], strlen(fa.topics[i]),
+				   fa.partitions[i]);
+	}
+	koff[fa.n] = keys.len;
+	for (int i = 0; i < fa.n && !keys.oom; i++) {
+		recs[i].timestamp = clock_wall_ms(b->clock);
+		recs[i].key = (struct kafka_bytes){keys.data + koff[i], (int32_t)(koff[i + 1] - koff[i])};
+		recs[i].value = (struct kafka_bytes){NULL, -1};
+	}
+	records_batch_params_default(&bp);
+	wbuf_init(&out);
+	if (!keys.oom && records_build(&out, &bp, recs, fa.n) == 0 && !out.oom) {
+		struct buf *batch = wbuf_take(&out);
+		struct plog_append_req *areq = calloc(1, sizeof *areq);
+		if (batch != NULL && areq != NULL) {
+			areq->data = r;
+			if (plog_append(p->log, areq, batch, 0, batch->len, 0, 0, delete_groups_cb) == 0) {
+				started = 1;
+				areq = NULL;
+			}
+		}
+		free(areq);
+		buf_unref(batch);
+	}
+	wbuf_free(&out);
+	wbuf_free(&keys);
+	/* Copy the names out before the entries (which own them) go. */
+	for (int i = fa.n - 1; i >= 0; i--) {
+		char topic[TOPIC_NAME_BYTES_MAX + 1];
+		snprintf(topic, sizeof topic, "%s", fa.topics[i]);
+		offsets_put(b->offsets, g.ptr, (size_t)g.len, topic, strlen(topic), fa.partitions[i],
+			    NULL);
+	}
+out_fa:
+	free(recs);
+	free(koff);
+	free(fa.topics);
+	free(fa.partitions);
+	free(fa.values);
+	return started;
+}
+
+void handle_delete_groups(struct breq *r)
+{
+	struct broker *b = r->b;
+	struct kafka_delete_groups_request *req = r->body;
+	struct kafka_delete_groups_response *resp = breq_alloc(r, sizeof *resp);
+	int32_t n = req->groups_names.n < 0 ? 0 : req->groups_names.n;
+
+	if (resp == NULL)
+		goto err_oom;
+	r->resp = resp;
+	kafka_struct_defaults(&kafka_delete_groups_response_desc, resp);
+	resp->results.v = breq_alloc_structs(
+		r, &kafka_delete_groups_response_deletable_group_result_desc, n);
+	if (resp->results.v == NULL)
+		goto err_oom;
+	resp->results.n = n;
+	r->pending = 1; /* held until every tombstone append has started */
+	for (int32_t i = 0; i < n; i++) {
+		struct kafka_str g = req->groups_names.v[i];
+		int16_t err = g.len <= 0 ? KAFKA_ERR_INVALID_GROUP_ID : group_delete(b->gc, gb(g));
+		if (err == KAFKA_ERR_GROUP_ID_NOT_FOUND &&
+		    offsets_has_group(b->offsets, g.ptr, (size_t)g.len))
+			err = KAFKA_ERR_NONE; /* only committed offsets left: deletable */
+		resp->results.v[i].group_id = g;
+		resp->results.v[i].error_code = err;
+		if (err == KAFKA_ERR_NONE)
+			r->pending += tombstone_group(r, g);
+	}
+	if (--r->pending == 0) {
+		breq_respond(r, resp);
+		breq_free(r);
+	}
+	return;
+
+err_oom:
+	net_conn_close(r->conn, "out of memory in DeleteGroups");
+	breq_free(r);
+}
+
+/* ---- start-up: the internal topic and the replay ----------------------------------------- */
+
+/* Replays one `__consumer_offsets` partition into the table. */
+static int replay_partition(struct broker *b, struct partition *p, int *bad)
+{
+	int64_t off = plog_start_offset(p->log);
+
+	while (off < p->hw) {
+		struct plog_read_result rd;
+		int rv = plog_read(p->log, off, p->hw, 1 << 20, &rd);
+		if (rv != 0)
+			return rv;
+		if (rd.len == 0)
+			break;
+		for (size_t at = 0; at + BATCH_LOG_OVERHEAD <= rd.len;) {
+			struct batch_header h;
+			struct records_iter it;
+			struct records_record rec;
+			if (batch_header_decode(rd.buf->data + at, rd.len - at, &h) != 0)
+				break;
+			if (records_iter_init(&it, rd.buf->data + at, batch_total_bytes(&h)) == 0)
+				while (records_iter_next(&it, &rec) == 1)
+					if (offsets_apply_record(b->offsets, rec.key.ptr, rec.key.len,
+								 rec.value.ptr, rec.value.len) != 0)
+						(*bad)++;
+			at += batch_total_bytes(&h);
+		}
+		off = rd.next_offset;
+		buf_unref(rd.buf);
+	}
+	return 0;
+}
+
+int groups_load(struct broker *b, char *errmsg)
+{
+	struct topic *tp = topics_find(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
+	int bad = 0;
+	int64_t n = 0;
+
+	if (tp == NULL) {
+		errmsg_printf(errmsg, "internal topic %s is missing", OFFSETS_TOPIC);
+		return SLUICE_ENOTFOUND;
+	}
+	b->offsets_partitions = tp->partitions;
+	for (int32_t i = 0; i < tp->partitions; i++) {
+		struct topic_state *ts = tp->data;
+		int rv = replay_partition(b, &ts->parts[i], &bad);
+		if (rv != 0) {
+			errmsg_printf(errmsg, "%s-%d: replaying offsets: %s", OFFSETS_TOPIC, i,
+				      err_str(rv));
+			return rv;
+		}
+		n += ts->parts[i].hw;
+	}
+	if (bad > 0)
+		SLOG_WARN(MOD, "msg=\"skipped malformed offset records\" count=%d", bad);
+	SLOG_INFO(MOD, "msg=\"committed offsets loaded\" records=%" PRId64, n);
+	return 0;
+}

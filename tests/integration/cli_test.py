@@ -1,0 +1,383 @@
+#!/usr/bin/python3
+"""The `sluice` admin CLI against a real sluice-server (tests/lib/sluicetest.py), with Debian's
+confluent-kafka (librdkafka 2.0.2) producing and running a consumer-group member.
+
+1. Topics: create with partitions and configs, list, describe (partitions, leader, offsets,
+   configs), delete; errors exit 1 naming the Kafka error (TOPIC_ALREADY_EXISTS,
+   INVALID_TOPIC_EXCEPTION, UNKNOWN_TOPIC_OR_PARTITION); usage errors exit 2; a broker that
+   never answers costs --timeout-ms, not forever.
+2. Groups: a consumer (a child process) subscribes and commits offset 7 of 10 on each of two
+   partitions; `groups list/describe/lag` show it; reset-offsets is refused while it is Stable.
+   After it leaves: reset --dry-run commits nothing, --to-earliest, --to-offset (clamped),
+   --to-datetime (ISO-8601 and epoch ms) and --to-latest move the committed offsets as lag
+   shows; `groups delete` removes the group.
+
+The CLI's path comes from $SLUICE_CLI (meson passes sluice_cli_exe), else build/src/cli/sluice.
+Every step is bounded: each CLI run by CLI_TIMEOUT_S, waits by WAIT_S.
+"""
+
+import datetime
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+import sluicetest  # noqa: E402
+
+from confluent_kafka import Producer  # noqa: E402
+
+CLI_TIMEOUT_S = 30
+WAIT_S = 60
+TOPIC = "cli-topic"
+GTOPIC = "cli-grp"
+GROUP = "cli-group"
+PER_PARTITION = 10
+OLD_PER_PARTITION = 6  # the first 6 records of each partition carry an old timestamp
+COMMIT_AT = 7
+
+
+def cli_path():
+    path = os.environ.get("SLUICE_CLI")
+    if path:
+        return path
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.join(here, "..", "..", "build", "src", "cli", "sluice")
+
+
+class Cli:
+    def __init__(self, bootstrap):
+        self.env = dict(os.environ, SLUICE_BOOTSTRAP=bootstrap)
+
+    def run(self, *args, env=None):
+        """(exit status, stdout, stderr); status None when the run exceeded CLI_TIMEOUT_S."""
+        try:
+            p = subprocess.run([cli_path()] + list(args), capture_output=True, text=True,
+                               timeout=CLI_TIMEOUT_S, env=env or self.env)
+        except subprocess.TimeoutExpired:
+            return None, "", "timed out"
+        return p.returncode, p.stdout, p.stderr
+
+    def json(self, *args):
+        rc, out, err = self.run(*args, "--json")
+        if rc != 0:
+            return rc, None, err
+        try:
+            return rc, json.loads(out), err
+        except ValueError as e:
+            return rc, None, "bad JSON %r: %s" % (out, e)
+
+
+CONSUMER = r"""
+import select, sys
+from confluent_kafka import Consumer, TopicPartition
+bs, topic, group, want, commit_at = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+c = Consumer({"bootstrap.servers": bs, "group.id": group, "client.id": "cli-test-consumer",
+              "enable.auto.commit": False, "auto.offset.reset": "earliest",
+              "session.timeout.ms": 10000, "heartbeat.interval.ms": 500})
+c.subscribe([topic])
+seen = 0
+committed = False
+while True:
+    m = c.poll(0.2)
+    if m is not None and not m.error():
+        seen += 1
+    if seen >= want and not committed:
+        c.commit(offsets=[TopicPartition(topic, 0, commit_at), TopicPartition(topic, 1, commit_at)],
+                 asynchronous=False)
+        committed = True
+        print("READY", flush=True)
+    r, _, _ = select.select([sys.stdin], [], [], 0)
+    if r and sys.stdin.readline() == "":
+        break
+c.close()
+print("CLOSED", flush=True)
+"""
+
+
+def silent_listener():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    s.listen(4)
+    return s
+
+
+def produce(bs, topic, parts, per_part, old_ts_ms, old_count, new_ts_ms):
+    p = Producer({"bootstrap.servers": bs, "acks": "all"})
+    errors = []
+    for part in range(parts):
+        for i in range(per_part):
+            ts = old_ts_ms if i < old_count else new_ts_ms
+            p.produce(topic, value=b"v%d-%d" % (part, i), partition=part, timestamp=ts,
+                      on_delivery=lambda err, msg: errors.append(err) if err else None)
+    left = p.flush(WAIT_S)
+    return left == 0 and not errors
+
+
+def test_topics(c, cli, s):
+    rc, out, err = cli.run("topics", "create", TOPIC, "--partitions", "3",
+                           "--config", "retention.ms=3600000", "--config", "cleanup.policy=delete")
+    c.check("topics create exits 0", rc == 0, "%s %s %s" % (rc, out, err))
+    c.check("topics create reports 3 partitions", "3 partition" in out, out)
+
+    rc, out, err = cli.run("topics", "list")
+    c.check("topics list table shows the topic",
+            rc == 0 and any(l.split()[:2] == [TOPIC, "3"] for l in out.splitlines()), out + err)
+    rc, doc, err = cli.json("topics", "list")
+    names = [t["name"] for t in doc["topics"]] if doc else []
+    c.check("topics list --json", rc == 0 and TOPIC in names, "%s %s" % (doc, err))
+
+    ok = produce(s.bootstrap, TOPIC, 3, 4, int(time.time() * 1000), 0, int(time.time() * 1000))
+    c.check("produced 12 records", ok)
+
+    rc, doc, err = cli.json("topics", "describe", TOPIC)
+    c.check("topics describe --json exits 0", rc == 0 and doc is not None, err)
+    if doc:
+        parts = doc["partitions"]
+        c.check("describe: 3 partitions led by node 1 with replicas [1]",
+                len(parts) == 3 and all(p["leader"] == 1 and p["replicas"] == [1] for p in parts),
+                str(parts))
+        c.check("describe: high watermark 4 and log start 0 per partition",
+                all(p["high_watermark"] == 4 and p["log_start_offset"] == 0 for p in parts),
+                str(parts))
+        cfg = {x["name"]: x for x in doc["configs"]}
+        c.check("describe: retention.ms set at creation is a topic config",
+                cfg.get("retention.ms", {}).get("value") == "3600000"
+                and cfg["retention.ms"]["source"] == "DYNAMIC_TOPIC_CONFIG", str(cfg.get("retention.ms")))
+        c.check("describe: defaults listed too",
+                cfg.get("segment.bytes", {}).get("source") == "DEFAULT_CONFIG", str(cfg.get("segment.bytes")))
+    rc, out, err = cli.run("topics", "describe", TOPIC)
+    c.check("topics describe table", rc == 0 and "HIGH-WATERMARK" in out and "retention.ms" in out
+            and "3600000" in out, out + err)
+
+    rc, out, err = cli.run("topics", "create", TOPIC)
+    c.check("create an existing topic: exit 1, TOPIC_ALREADY_EXISTS",
+            rc == 1 and "topic '%s': TOPIC_ALREADY_EXISTS" % TOPIC in err, "%s %r" % (rc, err))
+    rc, out, err = cli.run("topics", "create", "bad name!")
+    c.check("create an invalid name: exit 1, INVALID_TOPIC_EXCEPTION",
+            rc == 1 and "INVALID_TOPIC_EXCEPTION" in err, "%s %r" % (rc, err))
+    rc, out, err = cli.run("topics", "describe", "no-such-topic")
+    c.check("describe an unknown topic: exit 1, UNKNOWN_TOPIC_OR_PARTITION",
+            rc == 1 and "topic 'no-such-topic': UNKNOWN_TOPIC_OR_PARTITION" in err, "%s %r" % (rc, err))
+    rc, out, err = cli.run("topics", "delete", "no-such-topic")
+    c.check("delete an unknown topic: exit 1, UNKNOWN_TOPIC_OR_PARTITION",
+            rc == 1 and "UNKNOWN_TOPIC_OR_PARTITION" in err, "%s %r" % (rc, err))
+    rc, out, err = cli.run("topics", "list")
+    c.check("describe did not create the unknown topic", "no-such-topic" not in out, out)
+
+    rc, _, err = cli.run("topics", "create")
+    c.check("create without a name: exit 2", rc == 2 and "usage" in err, "%s %r" % (rc, err))
+    rc, _, err = cli.run("topics", "create", "x", "--partitions", "zero")
+    c.check("create with a bad --partitions: exit 2", rc == 2, "%s %r" % (rc, err))
+    rc, _, err = cli.run("topics", "frobnicate")
+    c.check("unknown subcommand: exit 2", rc == 2, "%s %r" % (rc, err))
+    rc, _, err = cli.run("topics", "list", "--bootstrap", "nocolon")
+    c.check("bad --bootstrap: exit 2 with a message", rc == 2 and "HOST:PORT" in err, "%s %r" % (rc, err))
+
+    lst = silent_listener()
+    try:
+        t0 = time.monotonic()
+        rc, _, err = cli.run("topics", "list", "--bootstrap", "127.0.0.1:%d" % lst.getsockname()[1],
+                             "--timeout-ms", "300")
+        took = time.monotonic() - t0
+        c.check("a silent broker times out after --timeout-ms: exit 1",
+                rc == 1 and "300 ms" in err and took < 5, "%s %r %.1fs" % (rc, err, took))
+    finally:
+        lst.close()
+
+    env = dict(os.environ, SLUICE_BOOTSTRAP="127.0.0.1:1")
+    rc, _, err = cli.run("topics", "list", "--bootstrap", s.bootstrap, env=env)
+    c.check("--bootstrap overrides SLUICE_BOOTSTRAP", rc == 0, "%s %r" % (rc, err))
+    rc, _, err = cli.run("topics", "list", env=env)
+    c.check("SLUICE_BOOTSTRAP is used: refused connection, exit 1",
+            rc == 1 and "127.0.0.1:1" in err, "%s %r" % (rc, err))
+
+    rc, out, err = cli.run("topics", "delete", TOPIC)
+    c.check("topics delete exits 0", rc == 0, "%s %r" % (rc, err))
+    rc, doc, err = cli.json("topics", "list")
+    c.check("the deleted topic is gone",
+            rc == 0 and TOPIC not in [t["name"] for t in doc["topics"]], "%s %s" % (doc, err))
+
+
+def wait_for(pred, timeout_s=WAIT_S, step_s=0.3):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(step_s)
+    return None
+
+
+def committed_map(cli):
+    rc, doc, err = cli.json("groups", "lag", GROUP)
+    if rc != 0 or doc is None:
+        return None, err
+    return {(p["topic"], p["partition"]): p for p in doc["partitions"]}, doc
+
+
+def test_groups(c, cli, s):
+    if subprocess.run([cli_path(), "groups", "list"], env=cli.env, capture_output=True,
+                      timeout=CLI_TIMEOUT_S).returncode != 0:
+        c.check("the broker answers ListGroups", False, "(group APIs missing?)")
+        return
+    rc, out, err = cli.run("topics", "create", GTOPIC, "--partitions", "2")
+    c.check("create the group's topic", rc == 0, err)
+    now_ms = int(time.time() * 1000)
+    old_ms = now_ms - 3600 * 1000
+    ok = produce(s.bootstrap, GTOPIC, 2, PER_PARTITION, old_ms, OLD_PER_PARTITION, now_ms)
+    c.check("produced 20 records (6 old and 4 new per partition)", ok)
+
+    consumer = subprocess.Popen([sys.executable, "-c", CONSUMER, s.bootstrap, GTOPIC, GROUP,
+                                 str(2 * PER_PARTITION), str(COMMIT_AT)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        line = wait_line(consumer, WAIT_S)
+        c.check("the consumer joined, read everything and committed", line == "READY", repr(line))
+
+        def stable():
+            rc, doc, _ = cli.json("groups", "describe", GROUP)
+            return doc if rc == 0 and doc and doc["state"] == "Stable" else None
+        doc = wait_for(stable)
+        c.check("groups describe: Stable", doc is not None)
+        if doc:
+            m = doc["members"]
+            c.check("describe: one member with the consumer's client id",
+                    len(m) == 1 and m[0]["client_id"] == "cli-test-consumer" and m[0]["host"],
+                    str(m))
+            assigned = sorted((a["topic"], p) for a in (m[0]["assignment"] or []) for p in a["partitions"]) if m else []
+            c.check("describe: the member's assignment decodes to both partitions",
+                    assigned == [(GTOPIC, 0), (GTOPIC, 1)], str(m))
+            c.check("describe: consumer protocol", doc["protocol_type"] == "consumer" and doc["protocol"],
+                    str(doc))
+        rc, out, err = cli.run("groups", "describe", GROUP)
+        c.check("groups describe table", rc == 0 and "cli-test-consumer" in out
+                and "%s:0,1" % GTOPIC in out, out + err)
+
+        rc, out, err = cli.run("groups", "list")
+        c.check("groups list shows the group as Stable",
+                rc == 0 and any(l.split() == [GROUP, "consumer", "Stable"] for l in out.splitlines()),
+                out + err)
+        rc, doc, err = cli.json("groups", "list")
+        c.check("groups list --json", rc == 0 and any(g["group"] == GROUP for g in doc["groups"]),
+                "%s %s" % (doc, err))
+
+        m, doc = committed_map(cli)
+        c.check("groups lag: committed 7, log end 10, lag 3 per partition; total 6",
+                m is not None and all(m.get((GTOPIC, p), {}).get("committed") == COMMIT_AT
+                                      and m[(GTOPIC, p)]["log_end"] == PER_PARTITION
+                                      and m[(GTOPIC, p)]["lag"] == PER_PARTITION - COMMIT_AT
+                                      for p in (0, 1))
+                and doc["total_lag"] == 2 * (PER_PARTITION - COMMIT_AT), str(doc))
+        c.check("groups lag: the owner is shown",
+                m is not None and m.get((GTOPIC, 0), {}).get("client_id") == "cli-test-consumer", str(doc))
+        rc, out, err = cli.run("groups", "lag", GROUP)
+        c.check("groups lag table with the total", rc == 0 and "Total lag: 6" in out, out + err)
+
+        rc, out, err = cli.run("groups", "reset-offsets", GROUP, "--to-earliest")
+        c.check("reset-offsets refused while the group is Stable: exit 1",
+                rc == 1 and "Stable" in err, "%s %r" % (rc, err))
+    finally:
+        try:
+            consumer.stdin.close()
+            consumer.wait(timeout=WAIT_S)
+        except subprocess.TimeoutExpired:
+            consumer.kill()
+            consumer.wait(timeout=10)
+    c.check("the consumer closed", consumer.returncode == 0, str(consumer.returncode))
+
+    def empty():
+        rc, doc, _ = cli.json("groups", "describe", GROUP)
+        return doc if rc == 0 and doc and doc["state"] == "Empty" else None
+    c.check("after the member left the group is Empty", wait_for(empty) is not None)
+
+    rc, doc, err = cli.json("groups", "reset-offsets", GROUP, "--to-earliest", "--dry-run")
+    parts = {(p["topic"], p["partition"]): p for p in doc["partitions"]} if doc else {}
+    c.check("reset --to-earliest --dry-run shows old 7 and new 0",
+            rc == 0 and doc["dry_run"] and len(parts) == 2
+            and all(p["old_offset"] == COMMIT_AT and p["new_offset"] == 0 for p in parts.values()),
+            "%s %s" % (doc, err))
+    m, doc = committed_map(cli)
+    c.check("the dry run committed nothing",
+            m is not None and all(m[(GTOPIC, p)]["committed"] == COMMIT_AT for p in (0, 1)), str(doc))
+
+    rc, out, err = cli.run("groups", "reset-offsets", GROUP, "--to-earliest")
+    c.check("reset --to-earliest prints old and new offsets",
+            rc == 0 and "OLD-OFFSET" in out and any(l.split() == [GTOPIC, "0", "7", "0"] for l in out.splitlines()),
+            out + err)
+    m, doc = committed_map(cli)
+    c.check("after --to-earliest: committed 0, lag 10, total 20",
+            m is not None and all(m[(GTOPIC, p)]["committed"] == 0 and m[(GTOPIC, p)]["lag"] == PER_PARTITION
+                                  for p in (0, 1)) and doc["total_lag"] == 2 * PER_PARTITION, str(doc))
+
+    rc, doc, err = cli.json("groups", "reset-offsets", GROUP, "--to-offset", "8", "--topic", GTOPIC)
+    m, ldoc = committed_map(cli)
+    c.check("reset --to-offset 8 --topic: committed 8",
+            rc == 0 and m is not None and all(m[(GTOPIC, p)]["committed"] == 8 for p in (0, 1)),
+            "%s %s %s" % (doc, err, ldoc))
+    rc, doc, err = cli.json("groups", "reset-offsets", GROUP, "--to-offset", "999")
+    m, ldoc = committed_map(cli)
+    c.check("reset --to-offset 999 is clamped to the log end",
+            rc == 0 and m is not None and all(m[(GTOPIC, p)]["committed"] == PER_PARTITION for p in (0, 1)),
+            "%s %s %s" % (doc, err, ldoc))
+
+    mid = datetime.datetime.fromtimestamp((old_ms + now_ms) / 2000, datetime.timezone.utc)
+    iso = mid.strftime("%Y-%m-%dT%H:%M:%SZ")
+    rc, out, err = cli.run("groups", "reset-offsets", GROUP, "--to-datetime", iso)
+    m, ldoc = committed_map(cli)
+    c.check("reset --to-datetime %s: committed 6, the first newer record" % iso,
+            rc == 0 and m is not None and all(m[(GTOPIC, p)]["committed"] == OLD_PER_PARTITION
+                                              for p in (0, 1)), "%s %r %s" % (out, err, ldoc))
+    rc, out, err = cli.run("groups", "reset-offsets", GROUP, "--to-datetime", str(old_ms - 1000))
+    m, ldoc = committed_map(cli)
+    c.check("reset --to-datetime in epoch ms before everything: committed 0",
+            rc == 0 and m is not None and all(m[(GTOPIC, p)]["committed"] == 0 for p in (0, 1)),
+            "%s %r %s" % (out, err, ldoc))
+    rc, out, err = cli.run("groups", "reset-offsets", GROUP, "--to-datetime", "2026-13-01T00:00:00Z")
+    c.check("a malformed --to-datetime: exit 2", rc == 2, "%s %r" % (rc, err))
+    rc, out, err = cli.run("groups", "reset-offsets", GROUP)
+    c.check("reset-offsets without a target: exit 2", rc == 2, "%s %r" % (rc, err))
+    rc, out, err = cli.run("groups", "reset-offsets", GROUP, "--to-latest")
+    m, ldoc = committed_map(cli)
+    c.check("reset --to-latest: lag 0",
+            rc == 0 and m is not None and ldoc["total_lag"] == 0, "%s %r %s" % (out, err, ldoc))
+
+    rc, out, err = cli.run("groups", "delete", GROUP)
+    c.check("groups delete exits 0", rc == 0, "%s %r" % (rc, err))
+    rc, out, err = cli.run("groups", "describe", GROUP)
+    c.check("describe a deleted group: exit 1, GROUP_ID_NOT_FOUND",
+            rc == 1 and "group '%s': GROUP_ID_NOT_FOUND" % GROUP in err, "%s %r %r" % (rc, out, err))
+    rc, out, err = cli.run("groups", "delete", "no-such-group")
+    c.check("delete an unknown group: exit 1 naming the error",
+            rc == 1 and "group 'no-such-group': GROUP_ID_NOT_FOUND" in err, "%s %r" % (rc, err))
+
+
+def wait_line(proc, timeout_s):
+    """The child's next stdout line, or None after timeout_s."""
+    import select
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([proc.stdout], [], [], 0.5)
+        if r:
+            return proc.stdout.readline().strip()
+        if proc.poll() is not None:
+            return None
+    return None
+
+
+def main():
+    c = sluicetest.Checks()
+    if not os.access(cli_path(), os.X_OK):
+        c.check("the CLI exists at %s" % cli_path(), False)
+        return c.finish()
+    with sluicetest.Server() as s:
+        cli = Cli(s.bootstrap)
+        test_topics(c, cli, s)
+        test_groups(c, cli, s)
+    return c.finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
