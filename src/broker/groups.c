@@ -589,22 +589,6 @@ err_oom:
 
 /* ---- DescribeGroups / ListGroups / DeleteGroups ------------------------------------------ */
 
-static const char *state_name(enum group_state s)
-{
-	switch (s) {
-	case GROUP_EMPTY:
-		return "Empty";
-	case GROUP_PREPARING_REBALANCE:
-		return "PreparingRebalance";
-	case GROUP_COMPLETING_REBALANCE:
-		return "CompletingRebalance";
-	case GROUP_STABLE:
-		return "Stable";
-	default:
-		return "Dead";
-	}
-}
-
 void handle_describe_groups(struct breq *r)
 {
 	struct kafka_describe_groups_request *req = r->body;
@@ -623,7 +607,7 @@ void handle_describe_groups(struct breq *r)
 		group_describe(r->b->gc, gb(req->groups.v[i]), &d);
 		g->error_code = d.error;
 		g->group_id = req->groups.v[i];
-		g->group_state = kafka_str_c(state_name(d.state));
+		g->group_state = kafka_str_c(group_state_name(d.state));
 		g->protocol_type = d.protocol_type.len < 0 ? kafka_str_c("") : ks(d.protocol_type);
 		g->protocol_data = d.protocol_name.len < 0 ? kafka_str_c("") : ks(d.protocol_name);
 		g->members.n = 0;
@@ -688,7 +672,7 @@ static void list_one(void *arg, struct group_bytes group_id, struct group_bytes 
 	struct kafka_list_groups_response_listed_group *g = &resp->groups.v[resp->groups.n++];
 	g->group_id = ks(group_id);
 	g->protocol_type = protocol_type.len < 0 ? kafka_str_c("") : ks(protocol_type);
-	g->group_state = kafka_str_c(state_name(state));
+	g->group_state = kafka_str_c(group_state_name(state));
 	g->group_type = kafka_str_c("classic");
 }
 

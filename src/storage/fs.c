@@ -327,23 +327,29 @@ struct fs *fs_posix(void)
  * atomic only within one file system) and a listing can recognise a leftover. */
 #define ATOMIC_TMP_SUFFIX ".tmp"
 
-int fs_write_atomic(struct fs *fs, const char *dir, const char *path, const void *data, size_t n)
+int fs_write_file(struct fs *fs, const char *path, const void *data, size_t n)
 {
-	char tmp[PATH_MAX];
 	struct iovec iov = {.iov_base = (void *)data, .iov_len = n};
 	int fd, rv, rv2;
 
-	if ((size_t)snprintf(tmp, sizeof tmp, "%s%s", path, ATOMIC_TMP_SUFFIX) >= sizeof tmp)
-		return SLUICE_EINVAL;
-	rv = fs->open(fs, tmp, FS_OPEN_CREATE | FS_OPEN_TRUNC, &fd);
+	rv = fs->open(fs, path, FS_OPEN_CREATE | FS_OPEN_TRUNC, &fd);
 	if (rv != 0)
 		return rv;
 	rv = fs->pwritev(fs, fd, &iov, 1, 0);
 	if (rv == 0)
 		rv = fs->datasync(fs, fd);
 	rv2 = fs->close(fs, fd);
-	if (rv == 0)
-		rv = rv2;
+	return rv != 0 ? rv : rv2;
+}
+
+int fs_write_atomic(struct fs *fs, const char *dir, const char *path, const void *data, size_t n)
+{
+	char tmp[PATH_MAX];
+	int rv;
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s%s", path, ATOMIC_TMP_SUFFIX) >= sizeof tmp)
+		return SLUICE_EINVAL;
+	rv = fs_write_file(fs, tmp, data, n);
 	if (rv != 0)
 		goto err_after_create;
 	rv = fs->rename(fs, tmp, path);

@@ -48,6 +48,10 @@ struct fs {
 /* The real file system (POSIX calls, retried on EINTR). */
 struct fs *fs_posix(void);
 
+/* Creates or truncates `path`, writes `n` bytes and datasyncs it (the name itself is durable only
+ * after a sync_dir of its directory). */
+int fs_write_file(struct fs *fs, const char *path, const void *data, size_t n);
+
 /* Writes `n` bytes to `path` atomically and durably: write `path`.tmp, datasync, rename over
  * `path`, sync the directory `dir`. On failure the old file (if any) is untouched. */
 int fs_write_atomic(struct fs *fs, const char *dir, const char *path, const void *data, size_t n);

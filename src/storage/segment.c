@@ -299,21 +299,6 @@ int segment_encode_index(const struct segment *s, uint8_t **off, size_t *off_n, 
 	return rv;
 }
 
-static int write_file(struct fs *fs, const char *path, const uint8_t *p, size_t n)
-{
-	struct iovec iov = {.iov_base = (void *)p, .iov_len = n};
-	int fd, rv, rv2;
-
-	rv = fs->open(fs, path, FS_OPEN_CREATE | FS_OPEN_TRUNC, &fd);
-	if (rv != 0)
-		return rv;
-	rv = fs->pwritev(fs, fd, &iov, 1, 0);
-	if (rv == 0)
-		rv = fs->datasync(fs, fd);
-	rv2 = fs->close(fs, fd);
-	return rv != 0 ? rv : rv2;
-}
-
 int segment_write_index(struct fs *fs, const char *dir, int64_t base_offset, const uint8_t *off,
 			size_t off_n, const uint8_t *time, size_t time_n)
 {
@@ -321,11 +306,11 @@ int segment_write_index(struct fs *fs, const char *dir, int64_t base_offset, con
 	int rv;
 
 	segment_file_path(path, dir, base_offset, "index");
-	rv = write_file(fs, path, off, off_n);
+	rv = fs_write_file(fs, path, off, off_n);
 	if (rv != 0)
 		return rv;
 	segment_file_path(path, dir, base_offset, "timeindex");
-	return write_file(fs, path, time, time_n);
+	return fs_write_file(fs, path, time, time_n);
 }
 
 int segment_unlink_index(struct fs *fs, const char *dir, int64_t base_offset)
