@@ -11,6 +11,8 @@
 #include <time.h>
 
 #include "base/err.h"
+#include "cli/cli.h"
+#include "cli/out.h"
 
 /* Versions the CLI sends (a subset of what the codec knows; see docs/cli.md). */
 #define METADATA_VERSION_MIN 1
@@ -492,4 +494,33 @@ int admin_list_offsets(struct admin *a, const struct kafka_metadata_response *md
 			rv = list_offsets_node(a, leader[i], tps, n, leader, msg);
 	}
 	return rv;
+}
+
+int admin_finish(struct admin *a, int rv, const char *msg)
+{
+	if (rv != 0)
+		admin_print_error(msg);
+	admin_close(a);
+	return rv == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILED;
+}
+
+int admin_parsed_status(int rv)
+{
+	return rv > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
+}
+
+void admin_print_deleted(bool json, const char *kind, const char *name)
+{
+	if (json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		json_key(&j, "deleted");
+		json_str(&j, name);
+		json_obj_end(&j);
+		json_finish(&j);
+	} else {
+		printf("deleted %s '%s'\n", kind, name);
+	}
 }

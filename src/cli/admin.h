@@ -107,6 +107,18 @@ struct admin {
 int admin_open(struct admin *a, const struct admin_opts *o, char *msg);
 void admin_close(struct admin *a);
 
+/* Ends a command: prints `msg` when rv != 0, closes the connections, and returns the exit
+ * status (CLI_EXIT_OK or CLI_EXIT_FAILED). */
+int admin_finish(struct admin *a, int rv, const char *msg);
+
+/* The exit status for admin_parse_args' result when it did not return a positive value (help
+ * printed: OK; a usage error: USAGE). */
+int admin_parsed_status(int rv);
+
+/* Prints what a delete command removed: `{"deleted": NAME}` with --json, else
+ * "deleted KIND 'NAME'". */
+void admin_print_deleted(bool json, const char *kind, const char *name);
+
 /* Returns the bootstrap connection. */
 struct client *admin_boot(struct admin *a);
 

@@ -47,19 +47,6 @@ typedef struct kafka_describe_groups_response_described_group described_group;
 typedef struct kafka_describe_groups_response_described_group_member described_member;
 typedef struct kafka_offset_fetch_response_offset_fetch_response_topic fetched_topic;
 
-static int finish(struct admin *a, int rv, const char *msg)
-{
-	if (rv != 0)
-		admin_print_error(msg);
-	admin_close(a);
-	return rv == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILED;
-}
-
-static int parsed_status(int rv)
-{
-	return rv > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-}
-
 static bool str_equal(struct kafka_str x, struct kafka_str y)
 {
 	return x.len == y.len && (x.len <= 0 || memcmp(x.ptr, y.ptr, (size_t)x.len) == 0);
@@ -203,7 +190,7 @@ static int groups_list(int argc, char **argv)
 
 	rv = admin_parse_args("groups list", "[--json]", argc, argv, &o, NULL, NULL, NULL, 0);
 	if (rv != 0)
-		return parsed_status(rv);
+		return admin_parsed_status(rv);
 	rv = admin_open(&a, &o, msg);
 	if (rv == 0)
 		rv = admin_metadata(&a, (const char *const[]){ NULL }, 0, &md, msg);
@@ -251,7 +238,7 @@ static int groups_list(int argc, char **argv)
 		list_states(&a, c, node, l, n);
 	}
 	if (rv != 0)
-		return finish(&a, rv, msg);
+		return admin_finish(&a, rv, msg);
 	if (n > 0)
 		qsort(l, n, sizeof *l, cmp_listed);
 
@@ -291,7 +278,7 @@ static int groups_list(int argc, char **argv)
 		if (rv != 0)
 			errmsg_printf(msg, "out of memory");
 	}
-	return finish(&a, rv, msg);
+	return admin_finish(&a, rv, msg);
 }
 
 /* ---- describe ------------------------------------------------------------------------------ */
@@ -434,24 +421,24 @@ static int groups_describe(int argc, char **argv)
 	rv = admin_parse_args("groups describe", "GROUP [--json]", argc, argv, &o, NULL, NULL,
 			      &group, 1);
 	if (rv != 0)
-		return parsed_status(rv);
+		return admin_parsed_status(rv);
 	rv = admin_open(&a, &o, msg);
 	if (rv == 0)
 		rv = admin_coordinator(&a, group, &c, msg);
 	if (rv == 0)
 		rv = describe_one(c, group, &g, msg);
 	if (rv != 0)
-		return finish(&a, rv, msg);
+		return admin_finish(&a, rv, msg);
 	if (group_dead(g)) {
 		errmsg_printf(msg, "group '%s': %s", group,
 			      kafka_err_name(KAFKA_ERR_GROUP_ID_NOT_FOUND));
-		return finish(&a, SLUICE_ENOTFOUND, msg);
+		return admin_finish(&a, SLUICE_ENOTFOUND, msg);
 	}
 	if (o.json)
 		describe_json(&a, g);
 	else if (describe_table(&a, g) != 0)
-		return finish(&a, SLUICE_ENOMEM, "out of memory");
-	return finish(&a, 0, msg);
+		return admin_finish(&a, SLUICE_ENOMEM, "out of memory");
+	return admin_finish(&a, 0, msg);
 }
 
 /* ---- partitions of a group ----------------------------------------------------------------- */
@@ -741,7 +728,7 @@ static int groups_lag(int argc, char **argv)
 	rv = admin_parse_args("groups lag", "GROUP [--json]", argc, argv, &o, NULL, NULL, &group,
 			      1);
 	if (rv != 0)
-		return parsed_status(rv);
+		return admin_parsed_status(rv);
 	rv = admin_open(&a, &o, msg);
 	if (rv == 0)
 		rv = admin_coordinator(&a, group, &c, msg);
@@ -754,11 +741,11 @@ static int groups_lag(int argc, char **argv)
 	if (rv == 0)
 		rv = add_assigned(&a, &s, g, msg);
 	if (rv != 0)
-		return finish(&a, rv, msg);
+		return admin_finish(&a, rv, msg);
 	if (s.n == 0 && group_dead(g)) {
 		errmsg_printf(msg, "group '%s': %s", group,
 			      kafka_err_name(KAFKA_ERR_GROUP_ID_NOT_FOUND));
-		return finish(&a, SLUICE_ENOTFOUND, msg);
+		return admin_finish(&a, SLUICE_ENOTFOUND, msg);
 	}
 	if (s.n > 0) {
 		qsort(s.v, s.n, sizeof *s.v, cmp_gpart);
@@ -767,7 +754,7 @@ static int groups_lag(int argc, char **argv)
 			rv = gparts_offsets(&a, &s, &md, offsetof(struct gpart, end),
 					    ADMIN_OFFSET_LATEST, msg);
 		if (rv != 0)
-			return finish(&a, rv, msg);
+			return admin_finish(&a, rv, msg);
 	}
 	for (size_t i = 0; i < s.n; i++)
 		if (s.v[i].error == KAFKA_ERR_NONE && s.v[i].committed >= 0 &&
@@ -776,8 +763,8 @@ static int groups_lag(int argc, char **argv)
 	if (o.json)
 		lag_json(group, g, &s, total);
 	else if (lag_table(group, g, &s, total) != 0)
-		return finish(&a, SLUICE_ENOMEM, "out of memory");
-	return finish(&a, 0, msg);
+		return admin_finish(&a, SLUICE_ENOMEM, "out of memory");
+	return admin_finish(&a, 0, msg);
 }
 
 /* ---- reset-offsets ------------------------------------------------------------------------- */
@@ -1139,7 +1126,7 @@ static int groups_reset_offsets(int argc, char **argv)
 			      "[--topic T ...] [--dry-run] [--json]",
 			      argc, argv, &o, reset_opt, &ra, &group, 1);
 	if (rv != 0)
-		return parsed_status(rv);
+		return admin_parsed_status(rv);
 	if (ra.to == RESET_NONE) {
 		fprintf(stderr, "sluice groups reset-offsets: say where to: --to-earliest, "
 				"--to-latest, --to-offset N or --to-datetime T\n");
@@ -1151,18 +1138,18 @@ static int groups_reset_offsets(int argc, char **argv)
 	if (rv == 0)
 		rv = describe_one(c, group, &g, msg);
 	if (rv != 0)
-		return finish(&a, rv, msg);
+		return admin_finish(&a, rv, msg);
 	if (!kafka_str_eq(g->group_state, "Empty") && !group_dead(g)) {
 		errmsg_printf(msg,
 			      "group '%s': offsets can only be reset while the group is inactive "
 			      "(Empty or Dead), but it is %.*s with %d member(s); stop its "
 			      "consumers first",
 			      group, (int)g->group_state.len, g->group_state.ptr, g->members.n);
-		return finish(&a, SLUICE_ESTATE, msg);
+		return admin_finish(&a, SLUICE_ESTATE, msg);
 	}
 	rv = fetch_offsets(c, group, &f, msg);
 	if (rv != 0)
-		return finish(&a, rv, msg);
+		return admin_finish(&a, rv, msg);
 
 	if (ra.topics_n > 0) {
 		rv = admin_metadata(&a, ra.topics, (size_t)ra.topics_n, &md, msg);
@@ -1199,7 +1186,7 @@ static int groups_reset_offsets(int argc, char **argv)
 			rv = gparts_metadata(&a, &s, &md, msg);
 	}
 	if (rv != 0)
-		return finish(&a, rv, msg);
+		return admin_finish(&a, rv, msg);
 	qsort(s.v, s.n, sizeof *s.v, cmp_gpart);
 
 	rv = gparts_offsets(&a, &s, &md, offsetof(struct gpart, start), ADMIN_OFFSET_EARLIEST, msg);
@@ -1213,10 +1200,10 @@ static int groups_reset_offsets(int argc, char **argv)
 	if (rv == 0 && !ra.dry_run)
 		rv = reset_commit(c, &a, group, &s, msg);
 	if (rv != 0)
-		return finish(&a, rv, msg);
+		return admin_finish(&a, rv, msg);
 	if (reset_print(group, &s, o.json, ra.dry_run) != 0)
-		return finish(&a, SLUICE_ENOMEM, "out of memory");
-	return finish(&a, 0, msg);
+		return admin_finish(&a, SLUICE_ENOMEM, "out of memory");
+	return admin_finish(&a, 0, msg);
 }
 
 /* ---- delete -------------------------------------------------------------------------------- */
@@ -1236,12 +1223,12 @@ static int groups_delete(int argc, char **argv)
 	rv = admin_parse_args("groups delete", "GROUP [--json]", argc, argv, &o, NULL, NULL, &group,
 			      1);
 	if (rv != 0)
-		return parsed_status(rv);
+		return admin_parsed_status(rv);
 	rv = admin_open(&a, &o, msg);
 	if (rv == 0)
 		rv = admin_coordinator(&a, group, &c, msg);
 	if (rv != 0)
-		return finish(&a, rv, msg);
+		return admin_finish(&a, rv, msg);
 	id = kafka_str_c(group);
 	kafka_struct_defaults(&kafka_delete_groups_request_desc, &req);
 	req.groups_names.v = &id;
@@ -1249,30 +1236,19 @@ static int groups_delete(int argc, char **argv)
 	rv = client_call_range(c, KAFKA_API_DELETE_GROUPS, DELETE_GROUPS_VERSION_MIN,
 			       DELETE_GROUPS_VERSION_MAX, &req, &resp, NULL, msg);
 	if (rv != 0)
-		return finish(&a, rv, msg);
+		return admin_finish(&a, rv, msg);
 	if (resp.results.n != 1) {
 		errmsg_printf(msg, "group '%s': DeleteGroups returned %d results for one group",
 			      group, resp.results.n);
-		return finish(&a, SLUICE_EMALFORMED, msg);
+		return admin_finish(&a, SLUICE_EMALFORMED, msg);
 	}
 	if (resp.results.v[0].error_code != KAFKA_ERR_NONE) {
 		errmsg_printf(msg, "group '%s': %s", group,
 			      kafka_err_name(resp.results.v[0].error_code));
-		return finish(&a, SLUICE_EIO, msg);
+		return admin_finish(&a, SLUICE_EIO, msg);
 	}
-	if (o.json) {
-		struct json j;
-
-		json_init(&j, stdout);
-		json_obj_begin(&j);
-		json_key(&j, "deleted");
-		json_str(&j, group);
-		json_obj_end(&j);
-		json_finish(&j);
-	} else {
-		printf("deleted group '%s'\n", group);
-	}
-	return finish(&a, 0, msg);
+	admin_print_deleted(o.json, "group", group);
+	return admin_finish(&a, 0, msg);
 }
 
 static const struct cli_command groups_commands[] = {

@@ -34,20 +34,6 @@
 typedef struct kafka_metadata_response_metadata_response_topic md_topic;
 typedef struct kafka_metadata_response_metadata_response_partition md_partition;
 
-/* Runs a parsed command: returns an exit status. */
-static int finish(struct admin *a, int rv, const char *msg)
-{
-	if (rv != 0)
-		admin_print_error(msg);
-	admin_close(a);
-	return rv == 0 ? CLI_EXIT_OK : CLI_EXIT_FAILED;
-}
-
-static int parsed_status(int rv)
-{
-	return rv > 0 ? CLI_EXIT_OK : CLI_EXIT_USAGE;
-}
-
 /* Prints "topic 'T': ERROR (message)" into msg. */
 static void topic_error(char *msg, struct kafka_str topic, int16_t code, struct kafka_str text)
 {
@@ -86,16 +72,16 @@ static int topics_list(int argc, char **argv)
 
 	rv = admin_parse_args("topics list", "[--json]", argc, argv, &o, NULL, NULL, NULL, 0);
 	if (rv != 0)
-		return parsed_status(rv);
+		return admin_parsed_status(rv);
 	rv = admin_open(&a, &o, msg);
 	if (rv == 0)
 		rv = admin_metadata(&a, NULL, 0, &md, msg);
 	if (rv != 0)
-		return finish(&a, rv, msg);
+		return admin_finish(&a, rv, msg);
 	sorted = admin_alloc(&a, ((size_t)md.topics.n + 1) * sizeof *sorted);
 	if (sorted == NULL) {
 		errmsg_printf(msg, "out of memory");
-		return finish(&a, SLUICE_ENOMEM, msg);
+		return admin_finish(&a, SLUICE_ENOMEM, msg);
 	}
 	for (int32_t i = 0; i < md.topics.n; i++)
 		sorted[i] = &md.topics.v[i];
@@ -136,7 +122,7 @@ static int topics_list(int argc, char **argv)
 		if (rv != 0)
 			errmsg_printf(msg, "out of memory");
 	}
-	return finish(&a, rv, msg);
+	return admin_finish(&a, rv, msg);
 }
 
 static const char *config_source_name(int8_t source)
@@ -326,18 +312,18 @@ static int topics_describe(int argc, char **argv)
 	rv = admin_parse_args("topics describe", "TOPIC [--json]", argc, argv, &o, NULL, NULL,
 			      &name, 1);
 	if (rv != 0)
-		return parsed_status(rv);
+		return admin_parsed_status(rv);
 	rv = admin_open(&a, &o, msg);
 	if (rv == 0)
 		rv = admin_metadata(&a, &name, 1, &md, msg);
 	if (rv != 0)
-		return finish(&a, rv, msg);
+		return admin_finish(&a, rv, msg);
 	t = admin_md_topic(&md, kafka_str_c(name));
 	if (t == NULL || t->error_code != KAFKA_ERR_NONE) {
 		topic_error(msg, kafka_str_c(name),
 			    t == NULL ? KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION : t->error_code,
 			    kafka_str_null());
-		return finish(&a, SLUICE_ENOTFOUND, msg);
+		return admin_finish(&a, SLUICE_ENOTFOUND, msg);
 	}
 
 	/* tps[0..np) ask for the log start offsets, tps[np..2np) for the high watermarks: one
@@ -346,7 +332,7 @@ static int topics_describe(int argc, char **argv)
 	tps = admin_alloc(&a, (2 * (size_t)np + 1) * sizeof *tps);
 	if (tps == NULL) {
 		errmsg_printf(msg, "out of memory");
-		return finish(&a, SLUICE_ENOMEM, msg);
+		return admin_finish(&a, SLUICE_ENOMEM, msg);
 	}
 	for (int32_t i = 0; i < np; i++) {
 		tps[i].topic = tps[np + i].topic = t->name;
@@ -358,7 +344,7 @@ static int topics_describe(int argc, char **argv)
 	if (rv == 0)
 		rv = admin_list_offsets(&a, &md, tps + np, (size_t)np, msg);
 	if (rv != 0)
-		return finish(&a, rv, msg);
+		return admin_finish(&a, rv, msg);
 
 	kafka_struct_defaults(&kafka_describe_configs_request_desc, &dreq);
 	kafka_struct_defaults(&kafka_describe_configs_request_describe_configs_resource_desc, &res);
@@ -371,16 +357,16 @@ static int topics_describe(int argc, char **argv)
 	rv = client_call_range(admin_boot(&a), KAFKA_API_DESCRIBE_CONFIGS, DESCRIBE_CONFIGS_VERSION,
 			       DESCRIBE_CONFIGS_VERSION, &dreq, &dresp, NULL, msg);
 	if (rv != 0)
-		return finish(&a, rv, msg);
+		return admin_finish(&a, rv, msg);
 	if (dresp.results.n != 1) {
 		errmsg_printf(msg, "topic '%s': DescribeConfigs returned %d results for one topic",
 			      name, dresp.results.n);
-		return finish(&a, SLUICE_EMALFORMED, msg);
+		return admin_finish(&a, SLUICE_EMALFORMED, msg);
 	}
 	if (dresp.results.v[0].error_code != KAFKA_ERR_NONE) {
 		topic_error(msg, t->name, dresp.results.v[0].error_code,
 			    dresp.results.v[0].error_message);
-		return finish(&a, SLUICE_EIO, msg);
+		return admin_finish(&a, SLUICE_EIO, msg);
 	}
 	cfg = dresp.results.v[0].configs.v;
 	cfg_n = dresp.results.v[0].configs.n < 0 ? 0 : dresp.results.v[0].configs.n;
@@ -388,8 +374,8 @@ static int topics_describe(int argc, char **argv)
 	if (o.json)
 		describe_print_json(t, tps, cfg, cfg_n);
 	else if (describe_print_table(t, tps, cfg, cfg_n) != 0)
-		return finish(&a, SLUICE_ENOMEM, "out of memory");
-	return finish(&a, 0, msg);
+		return admin_finish(&a, SLUICE_ENOMEM, "out of memory");
+	return admin_finish(&a, 0, msg);
 }
 
 struct create_args {
@@ -462,10 +448,10 @@ static int topics_create(int argc, char **argv)
 			      "[--json]",
 			      argc, argv, &o, create_opt, &ca, &name, 1);
 	if (rv != 0)
-		return parsed_status(rv);
+		return admin_parsed_status(rv);
 	rv = admin_open(&a, &o, msg);
 	if (rv != 0)
-		return finish(&a, rv, msg);
+		return admin_finish(&a, rv, msg);
 	v = client_version(admin_boot(&a), KAFKA_API_CREATE_TOPICS, CREATE_TOPICS_VERSION_MIN,
 			   CREATE_TOPICS_VERSION_MAX);
 	if (v >= 0 && v < CREATE_TOPICS_DEFAULTS_VERSION_MIN) {
@@ -499,16 +485,16 @@ static int topics_create(int argc, char **argv)
 	rv = client_call_range(admin_boot(&a), KAFKA_API_CREATE_TOPICS, CREATE_TOPICS_VERSION_MIN,
 			       CREATE_TOPICS_VERSION_MAX, &req, &resp, NULL, msg);
 	if (rv != 0)
-		return finish(&a, rv, msg);
+		return admin_finish(&a, rv, msg);
 	if (resp.topics.n != 1) {
 		errmsg_printf(msg, "topic '%s': CreateTopics returned %d results for one topic",
 			      name, resp.topics.n);
-		return finish(&a, SLUICE_EMALFORMED, msg);
+		return admin_finish(&a, SLUICE_EMALFORMED, msg);
 	}
 	r = &resp.topics.v[0];
 	if (r->error_code != KAFKA_ERR_NONE) {
 		topic_error(msg, ct.name, r->error_code, r->error_message);
-		return finish(&a, SLUICE_EIO, msg);
+		return admin_finish(&a, SLUICE_EIO, msg);
 	}
 	/* v5+ reports what was created; older versions leave -1 and we report what we asked. */
 	int32_t parts = r->num_partitions > 0 ? r->num_partitions : (int32_t)ca.partitions;
@@ -546,7 +532,7 @@ static int topics_create(int argc, char **argv)
 	} else {
 		printf("created topic '%s' (broker defaults)\n", name);
 	}
-	return finish(&a, 0, msg);
+	return admin_finish(&a, 0, msg);
 }
 
 static int topics_delete(int argc, char **argv)
@@ -564,10 +550,10 @@ static int topics_delete(int argc, char **argv)
 	rv = admin_parse_args("topics delete", "TOPIC [--json]", argc, argv, &o, NULL, NULL, &name,
 			      1);
 	if (rv != 0)
-		return parsed_status(rv);
+		return admin_parsed_status(rv);
 	rv = admin_open(&a, &o, msg);
 	if (rv != 0)
-		return finish(&a, rv, msg);
+		return admin_finish(&a, rv, msg);
 	topic = kafka_str_c(name);
 	kafka_struct_defaults(&kafka_delete_topics_request_desc, &req);
 	req.topic_names.v = &topic;
@@ -576,30 +562,19 @@ static int topics_delete(int argc, char **argv)
 	rv = client_call_range(admin_boot(&a), KAFKA_API_DELETE_TOPICS, DELETE_TOPICS_VERSION_MIN,
 			       DELETE_TOPICS_VERSION_MAX, &req, &resp, NULL, msg);
 	if (rv != 0)
-		return finish(&a, rv, msg);
+		return admin_finish(&a, rv, msg);
 	if (resp.responses.n != 1) {
 		errmsg_printf(msg, "topic '%s': DeleteTopics returned %d results for one topic",
 			      name, resp.responses.n);
-		return finish(&a, SLUICE_EMALFORMED, msg);
+		return admin_finish(&a, SLUICE_EMALFORMED, msg);
 	}
 	r = &resp.responses.v[0];
 	if (r->error_code != KAFKA_ERR_NONE) {
 		topic_error(msg, topic, r->error_code, r->error_message);
-		return finish(&a, SLUICE_EIO, msg);
+		return admin_finish(&a, SLUICE_EIO, msg);
 	}
-	if (o.json) {
-		struct json j;
-
-		json_init(&j, stdout);
-		json_obj_begin(&j);
-		json_key(&j, "deleted");
-		json_str(&j, name);
-		json_obj_end(&j);
-		json_finish(&j);
-	} else {
-		printf("deleted topic '%s'\n", name);
-	}
-	return finish(&a, 0, msg);
+	admin_print_deleted(o.json, "topic", name);
+	return admin_finish(&a, 0, msg);
 }
 
 static const struct cli_command topics_commands[] = {
