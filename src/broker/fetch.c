@@ -11,8 +11,8 @@
  * sessionless and answer with full fetches.
  *
  * ListOffsets: -1 is the high watermark, -2 the log start, a timestamp the first record whose
- * timestamp is at least that (record-level inside uncompressed batches; the batch's first
- * offset for compressed ones), or offset -1 when none is.
+ * timestamp is at least that (compressed batches are inflated to find it, up to 64 MiB; beyond
+ * that, or if inflating fails, the batch's first offset), or offset -1 when none is.
  */
 #include <inttypes.h>
 #include <stdlib.h>

@@ -62,9 +62,6 @@ public final class SluiceCompat {
 
     static int passed;
     static int failed;
-    static int todo;
-    /** SLUICE_COMPAT_STRICT=1: known broker deviations (todo checks) count as failures. */
-    static final boolean STRICT = "1".equals(System.getenv("SLUICE_COMPAT_STRICT"));
 
     static synchronized boolean check(String name, boolean ok, String detail) {
         if (ok) {
@@ -76,21 +73,6 @@ public final class SluiceCompat {
         }
         System.out.flush();
         return ok;
-    }
-
-    /**
-     * A check of Apache Kafka's exact behaviour where Sluice has a known, reported deviation: a
-     * failure prints "not ok - ... # TODO reason" and is counted apart (unless STRICT), so that the
-     * deviation stays visible in every run without failing it.
-     */
-    static synchronized void todoCheck(String name, boolean ok, String detail, String reason) {
-        if (ok || STRICT) {
-            check(name, ok, detail);
-            return;
-        }
-        todo++;
-        System.out.println("not ok - " + name + " " + detail + " # TODO " + reason);
-        System.out.flush();
     }
 
     static boolean check(String name, boolean ok) {
@@ -196,7 +178,6 @@ public final class SluiceCompat {
             t.printStackTrace(System.out);
         }
         watchdog.interrupt();
-        if (todo > 0) System.out.println("# " + todo + " known deviation(s) marked TODO, not counted");
         System.out.println(passed + " passed, " + failed + " failed");
         System.out.flush();
         // halt: do not wait for client threads that a failed close() may have left behind
@@ -464,8 +445,6 @@ public final class SluiceCompat {
             long ts = bases[0] + 1000; // record lz4/1000 and later
             for (TopicPartition tp : tps) query.put(tp, ts);
             Map<TopicPartition, OffsetAndTimestamp> ft = step("offsetsForTimes", () -> consumer.offsetsForTimes(query, t));
-            final String compressedTodo = "Sluice answers a timestamp inside a compressed batch with the batch's "
-                + "base offset and max timestamp; Kafka decompresses and answers the record's";
             if (ft != null) {
                 boolean exact = true, safe = true;
                 StringBuilder why = new StringBuilder();
@@ -481,8 +460,8 @@ public final class SluiceCompat {
                 }
                 check("offsetsForTimes(inside the lz4 run): no record at or after the time is skipped", safe,
                     why.toString());
-                todoCheck("offsetsForTimes(inside the lz4 run): the first record at or after the time, with its timestamp",
-                    exact, why.toString(), compressedTodo);
+                check("offsetsForTimes(inside the lz4 run): the first record at or after the time, with its timestamp",
+                    exact, why.toString());
             }
             Map<TopicPartition, Long> q2 = new HashMap<>();
             for (TopicPartition tp : tps) q2.put(tp, bases[1]); // the first zstd record
@@ -496,8 +475,8 @@ public final class SluiceCompat {
                     stamps &= oat != null && oat.timestamp() == bases[1] + p;
                 }
                 check("offsetsForTimes(start of the zstd run): the run's first offsets", offsets, "(" + ft2 + ")");
-                todoCheck("offsetsForTimes(start of the zstd run): the first records' timestamps", stamps,
-                    "(" + ft2 + ")", compressedTodo);
+                check("offsetsForTimes(start of the zstd run): the first records' timestamps", stamps,
+                    "(" + ft2 + ")");
             }
             Map<TopicPartition, Long> q3 = new HashMap<>();
             for (TopicPartition tp : tps) q3.put(tp, System.currentTimeMillis() + 3_600_000L);
