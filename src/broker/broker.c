@@ -29,6 +29,7 @@
 #include "base/codec.h"
 #include "base/err.h"
 #include "base/slog.h"
+#include "broker/cleaner.h"
 #include "broker/offsets.h"
 
 /* What this node serves. Ranges follow ../docs/compatibility.md: Produce starts at 0 because
@@ -43,7 +44,7 @@ static const struct broker_api {
 	{KAFKA_API_PRODUCE, 0, 7, 3},
 	{KAFKA_API_FETCH, 4, 11, 4},
 	{KAFKA_API_LIST_OFFSETS, 1, 3, 1},
-	{KAFKA_API_METADATA, 0, 6, 0},
+	{KAFKA_API_METADATA, 0, 12, 0},
 	{KAFKA_API_FIND_COORDINATOR, 0, 2, 0},
 	{KAFKA_API_API_VERSIONS, 0, 2, 0},
 	{KAFKA_API_CREATE_TOPICS, 2, 4, 2},
@@ -59,6 +60,9 @@ static const struct broker_api {
 	{KAFKA_API_DESCRIBE_GROUPS, 0, 2, 0},
 	{KAFKA_API_LIST_GROUPS, 0, 2, 0},
 	{KAFKA_API_DELETE_GROUPS, 0, 1, 0},
+	/* KIP-848 (consumer_groups.c); its clients need Metadata v10+ for topic ids. */
+	{KAFKA_API_CONSUMER_GROUP_HEARTBEAT, 0, 1, 0},
+	{KAFKA_API_CONSUMER_GROUP_DESCRIBE, 0, 0, 0},
 };
 #define BROKER_APIS_COUNT (sizeof broker_apis / sizeof broker_apis[0])
 
@@ -523,6 +527,23 @@ static void handle_metadata(struct breq *r)
 		struct kafka_str name = req->topics.v[i].name;
 		t->name = name;
 		t->partitions.n = 0;
+		if (name.len < 0 && r->h.api_version >= 10) {
+			/* v12: a topic asked for by TopicId (consumers resolving KIP-848
+			 * assignments). */
+			static const uint8_t zero[16];
+			const uint8_t *id = req->topics.v[i].topic_id.b;
+			tp = NULL;
+			for (int k = 0; k < b->topics.n && memcmp(id, zero, 16) != 0; k++)
+				if (memcmp(b->topics.v[k]->id, id, 16) == 0)
+					tp = b->topics.v[k];
+			if (tp != NULL && !((struct topic_state *)tp->data)->deleting) {
+				rv = fill_topic_metadata(r, t, tp);
+				continue;
+			}
+			memcpy(t->topic_id.b, id, 16);
+			t->error_code = KAFKA_ERR_UNKNOWN_TOPIC_ID;
+			continue;
+		}
 		if (name.len < 0 || !topics_name_valid(name.ptr, (size_t)name.len)) {
 			t->error_code = KAFKA_ERR_INVALID_TOPIC_EXCEPTION;
 			continue;
@@ -1063,6 +1084,10 @@ static const char *broker_default(const struct broker *b, const char *broker_key
 
 	if (strcmp(broker_key, "log.cleanup.policy") == 0)
 		return "delete";
+	if (strcmp(broker_key, "log.cleaner.delete.retention.ms") == 0) {
+		snprintf(tmp, n, "%lld", (long long)CLEANER_DELETE_RETENTION_MS_DEFAULT);
+		return tmp;
+	}
 	if (strcmp(broker_key, "compression.type") == 0)
 		return "producer";
 	if (strcmp(broker_key, "log.message.timestamp.type") == 0)
@@ -1321,7 +1346,7 @@ static handler_fn handler_for(int16_t key)
 	case KAFKA_API_INIT_PRODUCER_ID:
 		return handle_init_producer_id;
 	case KAFKA_API_JOIN_GROUP:
-		return handle_join_group;
+		return consumer_groups_join_group; /* classic, unless the id is a consumer group */
 	case KAFKA_API_SYNC_GROUP:
 		return handle_sync_group;
 	case KAFKA_API_HEARTBEAT:
@@ -1329,7 +1354,7 @@ static handler_fn handler_for(int16_t key)
 	case KAFKA_API_LEAVE_GROUP:
 		return handle_leave_group;
 	case KAFKA_API_OFFSET_COMMIT:
-		return handle_offset_commit;
+		return consumer_groups_offset_commit; /* member epochs checked for KIP-848 groups */
 	case KAFKA_API_OFFSET_FETCH:
 		return handle_offset_fetch;
 	case KAFKA_API_DESCRIBE_GROUPS:
@@ -1338,6 +1363,10 @@ static handler_fn handler_for(int16_t key)
 		return handle_list_groups;
 	case KAFKA_API_DELETE_GROUPS:
 		return handle_delete_groups;
+	case KAFKA_API_CONSUMER_GROUP_HEARTBEAT:
+		return handle_consumer_group_heartbeat;
+	case KAFKA_API_CONSUMER_GROUP_DESCRIBE:
+		return handle_consumer_group_describe;
 	default:
 		return NULL;
 	}
@@ -1446,17 +1475,114 @@ void broker_schedule_ready(struct breq *r)
 
 /* ---- retention ---------------------------------------------------------------------------- */
 
+static bool topic_compacted(const struct topic *tp)
+{
+	const char *v = topic_config_get(tp, "cleanup.policy");
+
+	return v != NULL && strcmp(v, "compact") == 0;
+}
+
+static int64_t topic_delete_retention_ms(const struct topic *tp)
+{
+	const char *v = topic_config_get(tp, "delete.retention.ms");
+
+	return v != NULL ? strtoll(v, NULL, 10) : CLEANER_DELETE_RETENTION_MS_DEFAULT;
+}
+
+struct compaction {
+	struct broker *b;
+	struct partition *p;
+	struct cleaner *c;
+};
+
+/* Runs on the loop when the partition's compaction op completes, before any close of its log
+ * completes (ops are ordered), so `p` is still valid. */
+static void compaction_done_cb(void *arg, int status, const struct plog_compact_stats *st)
+{
+	struct compaction *job = cleaner_data(arg);
+	const struct cleaner_stats *cs = cleaner_stats(job->c);
+
+	if (status == 0) {
+		job->p->cleaned_end = st->cleaned_end;
+		job->p->cleaned_ms = clock_wall_ms(job->b->clock);
+		job->p->tombstones_left = cs->tombstones_kept > 0;
+		SLOG_INFO(MOD, "msg=\"compaction done\" topic=%s partition=%d segments=%d "
+			       "bytes_before=%" PRIu64 " bytes_after=%" PRIu64 " records_removed=%" PRIu64
+			       " tombstones_removed=%" PRIu64 " keys=%" PRIu64,
+			  job->p->topic->name, job->p->index, st->segments_rewritten, st->bytes_before,
+			  st->bytes_after, cs->records_removed, cs->tombstones_removed, cs->keys);
+	}
+	job->b->compacting = false;
+	cleaner_free(job->c);
+	free(job);
+}
+
+/* Whether partition `p` of a compacted topic is worth compacting: its closed segments not seen by
+ * the last run are at least half of all closed bytes (Kafka's min.cleanable.dirty.ratio 0.5), or
+ * tombstones it kept have had time to expire. */
+static bool compaction_due(const struct partition *p, int64_t delete_retention_ms, int64_t now)
+{
+	uint64_t dirty = plog_closed_bytes_from(p->log, p->cleaned_end);
+	uint64_t closed = plog_closed_bytes_from(p->log, INT64_MIN);
+
+	if (dirty > 0 && dirty * 2 >= closed)
+		return true;
+	return p->tombstones_left && closed > 0 && now - p->cleaned_ms >= delete_retention_ms;
+}
+
+/* Starts one compaction if none is running and some partition of a compacted topic is due. */
+static void compaction_tick(struct broker *b)
+{
+	int64_t now = clock_wall_ms(b->clock);
+
+	if (b->compacting || b->stopping)
+		return;
+	for (int i = 0; i < b->topics.n; i++) {
+		struct topic *tp = b->topics.v[i];
+		struct topic_state *ts = tp->data;
+		int64_t drm = topic_delete_retention_ms(tp);
+		if (ts == NULL || ts->deleting || !topic_compacted(tp))
+			continue;
+		for (int j = 0; j < ts->nopen; j++) {
+			struct partition *p = &ts->parts[j];
+			struct compaction *job;
+			struct cleaner_config cc = {.now_ms = now, .delete_retention_ms = drm,
+						    .max_offset = p->hw};
+			if (p->closing || !compaction_due(p, drm, now))
+				continue;
+			job = calloc(1, sizeof *job);
+			if (job == NULL)
+				return;
+			job->b = b;
+			job->p = p;
+			cc.data = job;
+			job->c = cleaner_new(&cc);
+			if (job->c == NULL ||
+			    plog_compact(p->log, &cleaner_compactor, job->c, compaction_done_cb) != 0) {
+				cleaner_free(job->c);
+				free(job);
+				continue;
+			}
+			b->compacting = true;
+			return;
+		}
+	}
+}
+
+/* Retention for topics with cleanup.policy=delete; compacted topics ("compact" without
+ * ",delete") keep every segment and are compacted instead. */
 static void retention_cb(uv_timer_t *t)
 {
 	struct broker *b = t->data;
 
 	for (int i = 0; i < b->topics.n; i++) {
 		struct topic_state *ts = b->topics.v[i]->data;
-		if (ts == NULL || ts->deleting)
+		if (ts == NULL || ts->deleting || topic_compacted(b->topics.v[i]))
 			continue;
 		for (int j = 0; j < ts->nopen; j++)
 			plog_enforce_retention(ts->parts[j].log);
 	}
+	compaction_tick(b);
 }
 
 /* ---- consumer groups ---------------------------------------------------------------------- */
@@ -1470,14 +1596,20 @@ static void group_timer_cb(uv_timer_t *t)
 
 	if (b->gc != NULL)
 		group_tick(b->gc, (int64_t)uv_now(b->loop));
+	if (b->cg != NULL)
+		cgroup_tick(b->cg, (int64_t)uv_now(b->loop));
 }
 
-/* Creates the internal topic __consumer_offsets on first start (blocking: start-up only). Its
- * records are kept forever (retention.ms=-1) until log compaction exists, so no committed offset
- * is ever lost to time retention. */
+/* Creates the internal topic __consumer_offsets on first start (blocking: start-up only). It is
+ * compacted (the latest record per group and partition stays) and never loses records to time
+ * retention (retention.ms=-1); 100 MiB segments as Kafka's offsets.topic.segment.bytes, so that
+ * closed segments exist to compact. These configs are set on creation only: a topic created by an
+ * older version keeps retention.ms=-1 without compaction until altered. */
 static int ensure_offsets_topic(struct broker *b, char *errmsg)
 {
-	struct topic_config cfg[] = {{"retention.ms", "-1"}};
+	struct topic_config cfg[] = {{"cleanup.policy", "compact"},
+				     {"retention.ms", "-1"},
+				     {"segment.bytes", "104857600"}};
 	struct topic *tp;
 	struct topic_state *ts;
 	struct buf *img;
@@ -1488,7 +1620,7 @@ static int ensure_offsets_topic(struct broker *b, char *errmsg)
 	rv = topics_add(&b->topics, OFFSETS_TOPIC,
 			b->cfg.offsets_topic_num_partitions > 0 ? b->cfg.offsets_topic_num_partitions
 								: 50,
-			1, cfg, 1, NULL, &tp, errmsg);
+			1, cfg, (int)(sizeof cfg / sizeof cfg[0]), NULL, &tp, errmsg);
 	if (rv != 0)
 		return rv;
 	ts = topic_state_new(tp);
@@ -1581,7 +1713,16 @@ int broker_start(struct broker **out, uv_loop_t *loop, const struct broker_confi
 		goto err_after_topics;
 	b->offsets = offsets_new();
 	b->gc = group_new(&cfg->group, groups_complete, b, (uint64_t)uv_hrtime());
-	if (b->offsets == NULL || b->gc == NULL) {
+	struct cgroup_config ccfg;
+	cgroup_config_default(&ccfg);
+	if (cfg->cgroup.heartbeat_interval_ms > 0)
+		ccfg.heartbeat_interval_ms = cfg->cgroup.heartbeat_interval_ms;
+	if (cfg->cgroup.session_timeout_ms > 0)
+		ccfg.session_timeout_ms = cfg->cgroup.session_timeout_ms;
+	if (cfg->cgroup.default_assignor != NULL)
+		ccfg.default_assignor = cfg->cgroup.default_assignor;
+	b->cg = cgroup_new(&ccfg, consumer_groups_topic_lookup, b, (uint64_t)uv_hrtime() ^ 0x9e37);
+	if (b->offsets == NULL || b->gc == NULL || b->cg == NULL) {
 		rv = SLUICE_ENOMEM;
 		goto err_after_groups;
 	}
@@ -1614,6 +1755,7 @@ int broker_start(struct broker **out, uv_loop_t *loop, const struct broker_confi
 	return 0;
 
 err_after_groups:
+	cgroup_free(b->cg);
 	group_free(b->gc);
 	offsets_free(b->offsets);
 err_after_topics:
@@ -1682,6 +1824,8 @@ void broker_stop(struct broker *b, void (*cb)(void *arg), void *arg)
 	/* Parked JoinGroup/SyncGroup requests are answered with COORDINATOR_NOT_AVAILABLE. */
 	group_free(b->gc);
 	b->gc = NULL;
+	cgroup_free(b->cg);
+	b->cg = NULL;
 	b->closing = 4; /* net, the three handles */
 	uv_timer_stop(&b->group_timer);
 	uv_close((uv_handle_t *)&b->group_timer, stop_handle_cb);

@@ -28,6 +28,7 @@
 
 #include "base/clock.h"
 #include "broker/topics.h"
+#include "group/cgroup.h"
 #include "group/group.h"
 #include "storage/fs.h"
 #include "storage/plog.h"
@@ -57,6 +58,7 @@ struct broker_config {
 	int64_t retention_check_interval_ms;
 	int32_t offsets_topic_num_partitions; /* partitions of __consumer_offsets when created */
 	struct group_config group;
+	struct cgroup_config cgroup; /* KIP-848 groups; zero fields take cgroup_config_default's */
 };
 
 struct broker;

@@ -47,6 +47,56 @@ static void release_bufs(struct breq *r)
 	r->nbufs = 0;
 }
 
+/* True when every batch in [p, p+n) holds no record (compaction leaves such batches behind to
+ * keep offsets contiguous). */
+static bool only_empty_batches(const uint8_t *p, size_t n)
+{
+	struct batch_header h;
+
+	for (size_t at = 0; at < n; at += batch_total_bytes(&h))
+		if (batch_header_decode(p + at, n - at, &h) != 0 || h.record_count > 0)
+			return false;
+	return true;
+}
+
+/* Reads like plog_read, but when what it found holds only empty batches (a fully compacted
+ * stretch, possibly whole segments), keeps reading so that the answer also carries the next
+ * records within `limit`. librdkafka reports a false MSG_SIZE_TOO_LARGE after about ten
+ * answers in a row that advance only through empty batches. Bounded to FETCH_EMPTY_READS_MAX
+ * reads. */
+#define FETCH_EMPTY_READS_MAX 64
+static int read_past_empty(struct partition *p, int64_t offset, size_t limit,
+			   struct plog_read_result *out)
+{
+	int rv = plog_read(p->log, offset, p->hw, limit, out);
+
+	for (int i = 0; rv == 0 && i < FETCH_EMPTY_READS_MAX; i++) {
+		struct plog_read_result more;
+		struct buf *joined;
+
+		if (out->len == 0 || out->len >= limit || out->next_offset >= p->hw ||
+		    !only_empty_batches(out->buf->data, out->len))
+			break;
+		if (plog_read(p->log, out->next_offset, p->hw, limit - out->len, &more) != 0 ||
+		    more.len == 0)
+			break;
+		joined = buf_new(out->len + more.len);
+		if (joined == NULL) {
+			buf_unref(more.buf);
+			break;
+		}
+		memcpy(joined->data, out->buf->data, out->len);
+		memcpy(joined->data + out->len, more.buf->data, more.len);
+		joined->len = out->len + more.len;
+		buf_unref(out->buf);
+		buf_unref(more.buf);
+		out->buf = joined;
+		out->len = joined->len;
+		out->next_offset = more.next_offset;
+	}
+	return rv;
+}
+
 /* Builds the Fetch response from what the logs hold now. Returns the record bytes gathered, or
  * a negative code on OOM. *any_error tells whether some partition carries an error. */
 static int64_t build_fetch(struct breq *r, struct kafka_fetch_response *resp, bool *any_error)
@@ -117,7 +167,7 @@ static int64_t build_fetch(struct breq *r, struct kafka_fetch_response *resp, bo
 				out->error_code = KAFKA_ERR_NONE;
 				continue;
 			}
-			rv = plog_read(p->log, fp->fetch_offset, p->hw, (size_t)limit, &rd);
+			rv = read_past_empty(p, fp->fetch_offset, (size_t)limit, &rd);
 			if (rv != 0) {
 				out->error_code = broker_storage_error(rv);
 				*any_error = true;

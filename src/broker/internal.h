@@ -10,6 +10,7 @@
 #include "base/exec.h"
 #include "broker/broker.h"
 #include "broker/partition.h"
+#include "group/cgroup.h"
 #include "kafka/kafka.h"
 #include "net/net.h"
 
@@ -30,13 +31,15 @@ struct broker {
 	struct clock *clock;
 	struct topics topics;
 	struct net_server *net;
-	uv_timer_t retention_timer;
+	uv_timer_t retention_timer; /* also schedules compaction */
+	bool compacting;            /* a compaction is in flight (one partition at a time) */
 	uv_idle_t ready_idle;
 	struct breq *ready_head; /* parked requests to complete on the next idle turn */
 	struct breq *parked;     /* every parked Fetch, for shutdown */
 	int64_t pid_reserved_until; /* producer ids below it are reserved on disk */
 	int64_t pid_next;           /* next producer id to hand out */
 	struct group_coordinator *gc;
+	struct cgroup_coordinator *cg; /* KIP-848 consumer groups (consumer_groups.c) */
 	struct offsets *offsets;
 	int32_t offsets_partitions;
 	uv_timer_t group_timer;
@@ -115,6 +118,16 @@ void groups_complete(void *arg, void *token, const struct group_join_result *joi
 int groups_load(struct broker *b, char *errmsg);
 void handle_fetch(struct breq *r);
 void handle_list_offsets(struct breq *r);
+
+/* consumer_groups.c: ConsumerGroupHeartbeat and ConsumerGroupDescribe (KIP-848), and the
+ * routing of OffsetCommit and JoinGroup between consumer-protocol and classic groups. */
+void handle_consumer_group_heartbeat(struct breq *r);
+void handle_consumer_group_describe(struct breq *r);
+void consumer_groups_offset_commit(struct breq *r);
+void consumer_groups_join_group(struct breq *r);
+/* The coordinator's view of the topic registry (cgroup_topic_fn; `arg` is the broker). */
+bool consumer_groups_topic_lookup(void *arg, const char *name, size_t len, uint8_t id[16],
+				  int32_t *partitions);
 
 /* Parks `r` until woken or its timer fires; complete_fetch answers it. */
 void fetch_complete_parked(struct breq *r);

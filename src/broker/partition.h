@@ -42,6 +42,10 @@ struct partition {
 	struct partition_waiter *waiters;
 	uint64_t appends_inflight;
 	bool closing; /* partition_close called: no new work, no more advances */
+	/* Compaction (cleanup.policy=compact), scheduled by the broker (broker.c). */
+	int64_t cleaned_end;  /* offsets below it were seen by the last successful compaction */
+	int64_t cleaned_ms;   /* wall clock of that compaction */
+	bool tombstones_left; /* it kept tombstones that expire later */
 };
 
 /* Opens (recovering) the partition's log in `dir` and rebuilds producer state from the stored

@@ -25,6 +25,7 @@ static const char *const compression_types[] = {"producer", "uncompressed", "gzi
 const struct topic_config_key topics_config_keys[] = {
 	{"cleanup.policy", "log.cleanup.policy", TCFG_ENUM, 0, 0, cleanup_policies},
 	{"compression.type", "compression.type", TCFG_ENUM, 0, 0, compression_types},
+	{"delete.retention.ms", "log.cleaner.delete.retention.ms", TCFG_INT, 0, INT64_MAX, NULL},
 	{"max.message.bytes", "message.max.bytes", TCFG_INT, 0, INT32_MAX, NULL},
 	{"message.timestamp.type", "log.message.timestamp.type", TCFG_ENUM, 0, 0, timestamp_types},
 	{"min.insync.replicas", "min.insync.replicas", TCFG_INT, 1, INT16_MAX, NULL},

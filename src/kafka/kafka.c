@@ -566,8 +566,9 @@ static void decode_struct(struct dec *x, const struct kafka_struct_desc *d, void
 		decode_tagged(x, d, base);
 }
 
-int kafka_struct_decode(const struct kafka_struct_desc *d, int16_t version, bool flexible,
-			const uint8_t *p, size_t n, struct arena *a, void *out)
+/* Decodes a whole struct; bytes left after it are an error unless `allow_trailing`. */
+static int struct_decode(const struct kafka_struct_desc *d, int16_t version, bool flexible,
+			 const uint8_t *p, size_t n, struct arena *a, void *out, bool allow_trailing)
 {
 	struct rbuf r;
 	struct dec x = { &r, a, version, flexible, 0 };
@@ -576,9 +577,15 @@ int kafka_struct_decode(const struct kafka_struct_desc *d, int16_t version, bool
 	decode_struct(&x, d, out);
 	if (x.rc != 0)
 		return x.rc;
-	if (r.err || rbuf_left(&r) != 0)
+	if (r.err || (!allow_trailing && rbuf_left(&r) != 0))
 		return SLUICE_EMALFORMED;
 	return 0;
+}
+
+int kafka_struct_decode(const struct kafka_struct_desc *d, int16_t version, bool flexible,
+			const uint8_t *p, size_t n, struct arena *a, void *out)
+{
+	return struct_decode(d, version, flexible, p, n, a, out, false);
 }
 
 static int decode_body(int16_t api_key, int16_t version, bool request, const uint8_t *p, size_t n,
@@ -590,8 +597,11 @@ static int decode_body(int16_t api_key, int16_t version, bool request, const uin
 		return SLUICE_ENOTFOUND;
 	if (!kafka_version_supported(api, version))
 		return SLUICE_EVERSION;
-	return kafka_struct_decode(request ? api->request : api->response, version,
-				   kafka_version_flexible(api, version), p, n, a, out);
+	/* Bytes after a complete request body are ignored, as Apache Kafka's parser ignores them:
+	 * librdkafka 2.16 sends Metadata v12 requests with three such bytes after the topics
+	 * array's count. Responses (what our own clients read) stay strict. */
+	return struct_decode(request ? api->request : api->response, version,
+			     kafka_version_flexible(api, version), p, n, a, out, request);
 }
 
 int kafka_request_decode(int16_t api_key, int16_t version, const uint8_t *p, size_t n,

@@ -261,7 +261,8 @@ int kafka_request_header_decode(const uint8_t *frame, size_t n, struct kafka_req
  * `out`, which must point to the API's request struct (e.g. struct kafka_produce_request).
  * Arrays are allocated from `a`; strings and records point into `p`, so both `a` and the frame
  * must outlive `out`. Returns 0, SLUICE_ENOTFOUND (unknown API), SLUICE_EVERSION (version out of
- * range), SLUICE_EMALFORMED (bad, truncated or trailing bytes) or SLUICE_ENOMEM (arena limit).
+ * range), SLUICE_EMALFORMED (bad or truncated; bytes after a complete body are ignored, as Kafka
+ * ignores them) or SLUICE_ENOMEM (arena limit).
  * On error `out` holds partial data that must not be used. */
 int kafka_request_decode(int16_t api_key, int16_t version, const uint8_t *p, size_t n,
 			 struct arena *a, void *out);

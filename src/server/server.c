@@ -127,6 +127,9 @@ static void broker_config_from(const struct server_config *c, struct broker_conf
 	bc->group.session_timeout_min_ms = (int32_t)c->group_min_session_timeout_ms;
 	bc->group.session_timeout_max_ms = (int32_t)c->group_max_session_timeout_ms;
 	bc->group.initial_rebalance_delay_ms = (int32_t)c->group_initial_rebalance_delay_ms;
+	cgroup_config_default(&bc->cgroup);
+	bc->cgroup.heartbeat_interval_ms = (int32_t)c->group_consumer_heartbeat_interval_ms;
+	bc->cgroup.session_timeout_ms = (int32_t)c->group_consumer_session_timeout_ms;
 }
 
 /* Closes whatever handles are still open and lets their close callbacks run, so the loop can be

@@ -100,6 +100,12 @@ const struct config_key server_config_schema[] = {
 	{ "group.initial.rebalance.delay.ms", CONFIG_INT, FIELD(group_initial_rebalance_delay_ms),
 	  0, INT32_LIMIT, "3000", "how long an empty group's first rebalance waits for more "
 	  "members to join" },
+	{ "group.consumer.heartbeat.interval.ms", CONFIG_INT,
+	  FIELD(group_consumer_heartbeat_interval_ms), 1, INT32_LIMIT, "5000",
+	  "heartbeat interval the coordinator gives consumer-protocol (KIP-848) members" },
+	{ "group.consumer.session.timeout.ms", CONFIG_INT,
+	  FIELD(group_consumer_session_timeout_ms), 1, INT32_LIMIT, "45000",
+	  "how long a consumer-protocol (KIP-848) member may stay silent before it is removed" },
 };
 
 const size_t server_config_schema_len = sizeof server_config_schema /

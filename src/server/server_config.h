@@ -42,6 +42,8 @@ struct server_config {
 	int64_t group_min_session_timeout_ms;
 	int64_t group_max_session_timeout_ms;
 	int64_t group_initial_rebalance_delay_ms;
+	int64_t group_consumer_heartbeat_interval_ms;
+	int64_t group_consumer_session_timeout_ms;
 };
 
 extern const struct config_key server_config_schema[];

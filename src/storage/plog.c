@@ -8,6 +8,10 @@
  *                sync the old segment, write its indexes and create the next segment's file
  *   OP_TRUNCATE  remove segments above a cut, shorten the cut segment, drop its stale indexes
  *   OP_DELETE    persist the new log start, then remove segments dropped by retention
+ *   OP_COMPACT   pass a compactor every durable batch (pass 1), then rewrite the closed
+ *                segments at the start of the log through it, one by one, oldest first: each
+ *                into `<base>.log.cleaned`, fdatasync, stale indexes removed, rename over
+ *                `<base>.log`, directory fsync, new indexes (pass 2)
  *   OP_CLOSE     write the active segment's indexes and close every file
  *
  * Appends are queued into the newest not-yet-started OP_WRITE, so everything that arrives while
@@ -21,6 +25,13 @@
  * files the op created, and then, on the loop, fails the op's appends and every append queued
  * behind it (their positions assumed the failed bytes), and resets the in-memory state to the
  * durable state. If the rollback itself fails the log is marked failed until reopened.
+ *
+ * A compaction's segment set is fixed when the op starts (kick), from the loop's view: the
+ * closed, fully durable prefix of the log. The worker builds the rewritten segment's in-memory
+ * state in a fresh struct segment (by segment_scan of the new file, which also checks it); on
+ * the loop, op_done moves that state and the new fd into the loop's struct and closes the old
+ * fd. Reads in between use the old fd, which still sees the old file. Crash safety is argued in
+ * docs/storage.md (Compaction).
  *
  * Invariants (checked by plog_invariants in debug builds):
  *   1. segs[0..nsegs) are ordered by base offset; segs[i].next_offset == segs[i+1].base_offset.
@@ -52,7 +63,23 @@
 /* pwritev takes at most this many buffers per call; fs_posix splits larger arrays itself. */
 #define OP_IOV_BATCH 256
 
-enum op_kind { OP_WRITE, OP_TRUNCATE, OP_DELETE, OP_CLOSE };
+enum op_kind { OP_WRITE, OP_TRUNCATE, OP_DELETE, OP_COMPACT, OP_CLOSE };
+
+/* Suffix of a segment being rewritten by compaction; such files are removed on open. */
+#define CLEANED_SUFFIX ".cleaned"
+/* Compaction reads segments in chunks of this size (grown for larger batches). */
+#define COMPACT_READ_BYTES (1u << 20)
+
+/* One segment of a compaction, as it was when the op started. */
+struct compact_seg {
+	struct segment *seg; /* the loop's struct: the worker reads only `path` (immutable) */
+	int fd;
+	uint64_t size;
+	int64_t next_offset;
+	wall_ms_t created_ms;
+	bool rewrite;           /* closed: pass 2 rewrites it */
+	struct segment *fresh;  /* out: the replacement's state and fd, NULL if unchanged */
+};
 
 /* A roll: the old segment's encoded indexes, written after its data is synced. */
 struct plog_roll {
@@ -95,6 +122,14 @@ struct op {
 
 	/* OP_DELETE */
 	struct pstate state;
+
+	/* OP_COMPACT */
+	const struct plog_compactor *compactor;
+	void *compact_arg;
+	plog_compact_cb compact_cb;
+	struct compact_seg *csegs;
+	int ncsegs;
+	struct plog_compact_stats cstats;
 
 	/* OP_CLOSE */
 	int *fds;
@@ -253,6 +288,9 @@ static void op_free(struct op *op)
 	free(op->touched);
 	free(op->doomed);
 	free(op->fds);
+	for (int i = 0; i < op->ncsegs; i++)
+		segment_free(op->csegs[i].fresh);
+	free(op->csegs);
 	free(op->final.off);
 	free(op->final.time);
 	free(op);
@@ -505,6 +543,291 @@ static int close_work(struct plog *l, struct op *op)
 	return rv;
 }
 
+/* Reads the batches of one segment file in order, in chunks. */
+struct batch_reader {
+	struct fs *fs;
+	int fd;
+	uint64_t end;     /* durable size when the op started */
+	uint64_t pos;     /* file position of the next batch */
+	uint64_t buf_pos; /* file position of buf[0] */
+	uint8_t *buf;
+	size_t len;
+	size_t cap;
+};
+
+/* Returns 1 with the next whole batch (CRC checked) at *p (`*n` bytes, valid until the next
+ * call) and its position in *at, 0 at the end, or a negative code (SLUICE_ECORRUPT for a batch
+ * that does not check out; the caller names the file). */
+static int reader_next(struct batch_reader *r, const uint8_t **p, size_t *n, uint64_t *at,
+		       struct batch_header *h)
+{
+	size_t off, total;
+
+	if (r->pos >= r->end)
+		return 0;
+	if (r->end - r->pos < BATCH_HEADER_BYTES)
+		return SLUICE_ECORRUPT;
+	/* At most three looks: the header may be missing, then the rest of a batch above cap. */
+	for (int round = 0; round < 3; round++) {
+		off = (size_t)(r->pos - r->buf_pos);
+		total = BATCH_HEADER_BYTES;
+		if (r->len - off >= BATCH_HEADER_BYTES) {
+			if (batch_header_decode(r->buf + off, r->len - off, h) != 0)
+				return SLUICE_ECORRUPT;
+			total = batch_total_bytes(h);
+			if (total > SEGMENT_BATCH_BYTES_MAX || total > r->end - r->pos)
+				return SLUICE_ECORRUPT;
+			if (r->len - off >= total)
+				break;
+		}
+		/* Refill from r->pos with room for at least this batch. */
+		memmove(r->buf, r->buf + off, r->len - off);
+		r->len -= off;
+		r->buf_pos = r->pos;
+		if (total > r->cap) {
+			uint8_t *nb = realloc(r->buf, total);
+			if (nb == NULL)
+				return SLUICE_ENOMEM;
+			r->buf = nb;
+			r->cap = total;
+		}
+		while (r->len < total) {
+			size_t want = r->cap - r->len;
+			if (want > r->end - (r->buf_pos + r->len))
+				want = (size_t)(r->end - (r->buf_pos + r->len));
+			ssize_t got = r->fs->pread(r->fs, r->fd, r->buf + r->len, want,
+						   r->buf_pos + r->len);
+			if (got < 0)
+				return (int)got;
+			if (got == 0)
+				return SLUICE_ECORRUPT;
+			r->len += (size_t)got;
+		}
+		if (round == 2)
+			return SLUICE_ECORRUPT; /* unreachable: the refill read the whole batch */
+	}
+	off = (size_t)(r->pos - r->buf_pos);
+	if (!batch_crc_ok(r->buf + off, total))
+		return SLUICE_ECORRUPT;
+	*p = r->buf + off;
+	*n = total;
+	*at = r->pos;
+	r->pos += total;
+	return 1;
+}
+
+static int reader_init(struct batch_reader *r, struct fs *fs, int fd, uint64_t end)
+{
+	memset(r, 0, sizeof *r);
+	r->fs = fs;
+	r->fd = fd;
+	r->end = end;
+	r->cap = COMPACT_READ_BYTES;
+	r->buf = malloc(r->cap);
+	return r->buf != NULL ? 0 : SLUICE_ENOMEM;
+}
+
+/* Checks that the compactor's output for the batch `h` keeps what the log's recovery relies on:
+ * one whole batch with the same BaseOffset and LastOffsetDelta and a valid CRC. */
+static bool rewrite_ok(const struct batch_header *h, const struct wbuf *out)
+{
+	struct batch_header nh;
+
+	if (out->oom || batch_header_decode(out->data, out->len, &nh) != 0)
+		return false;
+	return batch_total_bytes(&nh) == out->len && nh.base_offset == h->base_offset &&
+	       nh.last_offset_delta == h->last_offset_delta && batch_crc_ok(out->data, out->len);
+}
+
+/* Copies bytes [0, n) of `from` to the start of `to`. */
+static int copy_prefix(struct plog *l, int from, int to, uint64_t n)
+{
+	size_t cap = COMPACT_READ_BYTES;
+	uint8_t *b = malloc(cap);
+	uint64_t at = 0;
+	int rv = 0;
+
+	if (b == NULL)
+		return SLUICE_ENOMEM;
+	while (at < n && rv == 0) {
+		size_t want = n - at < cap ? (size_t)(n - at) : cap;
+		ssize_t got = l->fs->pread(l->fs, from, b, want, at);
+		if (got <= 0) {
+			rv = got < 0 ? (int)got : SLUICE_EIO;
+			break;
+		}
+		struct iovec iov = {.iov_base = b, .iov_len = (size_t)got};
+		rv = l->fs->pwritev(l->fs, to, &iov, 1, at);
+		at += (size_t)got;
+	}
+	free(b);
+	return rv;
+}
+
+/* Pass 2 for one closed segment: writes the compactor's output to `<base>.log.cleaned` once the
+ * first batch changes (a segment nothing is removed from is not rewritten), then makes it the
+ * segment (see the design note). Fills cs->fresh when the segment was replaced. */
+static int compact_segment(struct plog *l, struct op *op, struct compact_seg *cs)
+{
+	const struct plog_compactor *c = op->compactor;
+	struct batch_reader r;
+	struct wbuf out = {0};
+	struct segment *fresh = NULL;
+	struct segment_scan_stop stop = {0};
+	char cpath[PATH_MAX + sizeof CLEANED_SUFFIX];
+	const uint8_t *p;
+	size_t n;
+	uint64_t at, wpos = 0;
+	struct batch_header h;
+	int cfd = -1, rv;
+	uint8_t *off = NULL, *time = NULL;
+	size_t off_n, time_n;
+
+	snprintf(cpath, sizeof cpath, "%s%s", cs->seg->path, CLEANED_SUFFIX);
+	rv = reader_init(&r, l->fs, cs->fd, cs->size);
+	if (rv != 0)
+		return rv;
+	while ((rv = reader_next(&r, &p, &n, &at, &h)) == 1) {
+		out.len = 0;
+		rv = c->rewrite(op->compact_arg, p, n, &out);
+		if (rv == 0 && !rewrite_ok(&h, &out))
+			rv = out.oom ? SLUICE_ENOMEM : SLUICE_EINVAL;
+		if (rv != 0) {
+			errmsg_printf(op->errmsg, "%s: compactor failed on the batch at offset %" PRId64
+						  ": %s",
+				      cs->seg->path, h.base_offset, err_str(rv));
+			goto err_cleanup;
+		}
+		if (cfd < 0 && out.len == n && memcmp(out.data, p, n) == 0)
+			continue; /* unchanged so far: nothing to write yet */
+		if (cfd < 0) {
+			rv = l->fs->open(l->fs, cpath, FS_OPEN_CREATE | FS_OPEN_TRUNC, &cfd);
+			if (rv == 0)
+				rv = copy_prefix(l, cs->fd, cfd, at);
+			if (rv != 0)
+				goto err_io;
+			wpos = at;
+		}
+		struct iovec iov = {.iov_base = out.data, .iov_len = out.len};
+		rv = l->fs->pwritev(l->fs, cfd, &iov, 1, wpos);
+		if (rv != 0)
+			goto err_io;
+		wpos += out.len;
+		if (wpos > SEGMENT_BYTES_MAX) {
+			rv = SLUICE_ETOOLARGE;
+			goto err_io;
+		}
+	}
+	if (rv != 0) {
+		errmsg_printf(op->errmsg, "%s: reading for compaction at byte %" PRIu64 ": %s",
+			      cs->seg->path, r.pos, err_str(rv));
+		goto err_cleanup;
+	}
+	if (cfd < 0)
+		goto out; /* nothing removed from this segment */
+	rv = l->fs->datasync(l->fs, cfd);
+	op->nsyncs++;
+	if (rv != 0)
+		goto err_io;
+	/* The new file's in-memory state, built (and its every batch checked) before it is used. */
+	fresh = segment_new(l->dir, cs->seg->base_offset, cs->created_ms);
+	if (fresh == NULL) {
+		rv = SLUICE_ENOMEM;
+		goto err_io;
+	}
+	fresh->fd = cfd;
+	rv = segment_scan(l->fs, fresh, 0, wpos, l->cfg.index_interval_bytes, &stop);
+	if (rv == 0 && (fresh->size != wpos || fresh->next_offset != cs->next_offset))
+		rv = SLUICE_ECORRUPT;
+	if (rv == 0)
+		rv = segment_encode_index(fresh, &off, &off_n, &time, &time_n);
+	if (rv != 0)
+		goto err_io;
+	/* Stale indexes go (durably) before the new file takes the name: no crash can leave them
+	 * describing it. Without indexes the old file is still whole; they are rebuilt on open. */
+	rv = segment_unlink_index(l->fs, l->dir, cs->seg->base_offset);
+	if (rv == 0)
+		rv = l->fs->sync_dir(l->fs, l->dir);
+	if (rv == 0)
+		rv = l->fs->rename(l->fs, cpath, cs->seg->path);
+	if (rv != 0)
+		goto err_io;
+	/* From here the name holds the new file: the loop must switch to it whatever follows. */
+	fresh->durable_size = fresh->size;
+	fresh->durable_next = fresh->next_offset;
+	fresh->closed = true;
+	cs->fresh = fresh;
+	op->cstats.segments_rewritten++;
+	op->cstats.bytes_before += cs->size;
+	op->cstats.bytes_after += wpos;
+	rv = l->fs->sync_dir(l->fs, l->dir);
+	if (rv != 0) {
+		errmsg_printf(op->errmsg, "%s: directory fsync after compaction: %s", l->dir,
+			      err_str(rv));
+		goto out;
+	}
+	if (segment_write_index(l->fs, l->dir, cs->seg->base_offset, off, off_n, time,
+				time_n) != 0) {
+		/* Rebuilt from the log on the next open. */
+		SLOG_WARN(MOD, "msg=\"index write after compaction failed; it will be rebuilt on "
+			       "open\" file=%s",
+			  cs->seg->path);
+		segment_unlink_index(l->fs, l->dir, cs->seg->base_offset);
+	}
+	goto out;
+
+err_io:
+	errmsg_printf(op->errmsg, "%s: compaction: %s", cpath, err_str(rv));
+err_cleanup:
+	if (cfd >= 0) {
+		l->fs->close(l->fs, cfd);
+		l->fs->unlink(l->fs, cpath);
+	}
+	segment_free(fresh);
+out:
+	free(off);
+	free(time);
+	wbuf_free(&out);
+	free(r.buf);
+	return rv;
+}
+
+static int compact_work(struct plog *l, struct op *op)
+{
+	struct batch_reader r;
+	const uint8_t *p;
+	size_t n;
+	uint64_t at;
+	struct batch_header h;
+	int rv = 0;
+
+	/* Pass 1: the compactor sees every durable batch, oldest first. */
+	for (int i = 0; i < op->ncsegs && rv == 0; i++) {
+		struct compact_seg *cs = &op->csegs[i];
+		if (cs->fd < 0 || cs->size == 0)
+			continue;
+		rv = reader_init(&r, l->fs, cs->fd, cs->size);
+		if (rv != 0)
+			return rv;
+		while ((rv = reader_next(&r, &p, &n, &at, &h)) == 1) {
+			rv = op->compactor->scan(op->compact_arg, p, n);
+			if (rv != 0)
+				break;
+		}
+		if (rv != 0)
+			errmsg_printf(op->errmsg, "%s: compaction scan at byte %" PRIu64 ": %s",
+				      cs->seg->path, r.pos, err_str(rv));
+		free(r.buf);
+	}
+	/* Pass 2: oldest first, stopping at the first failure. The order matters for tombstones:
+	 * a record a tombstone shadows lies in the same or an earlier segment, so by the time a
+	 * tombstone's segment is replaced every record it shadows is gone for good. */
+	for (int i = 0; i < op->ncsegs && rv == 0; i++)
+		if (op->csegs[i].rewrite)
+			rv = compact_segment(l, op, &op->csegs[i]);
+	return rv;
+}
+
 static void op_work(struct exec_job *job)
 {
 	struct op *op = (struct op *)job;
@@ -521,6 +844,9 @@ static void op_work(struct exec_job *job)
 		break;
 	case OP_DELETE:
 		op->status = delete_work(l, op);
+		break;
+	case OP_COMPACT:
+		op->status = compact_work(l, op);
 		break;
 	case OP_CLOSE:
 		op->status = close_work(l, op);
@@ -669,6 +995,63 @@ static void write_done(struct plog *l, struct op *op)
 	finish_reqs(failed, status, l);
 }
 
+static bool seg_in_log(const struct plog *l, const struct segment *s)
+{
+	for (int i = 0; i < l->nsegs; i++)
+		if (l->segs[i] == s)
+			return true;
+	return false;
+}
+
+/* Switches each rewritten segment to its new file and state. A segment that retention removed
+ * meanwhile keeps its old fd (the queued deletion closes it) and the new one is closed here. */
+static void compact_done(struct plog *l, struct op *op)
+{
+	plog_compact_cb cb = op->compact_cb;
+	void *arg = op->compact_arg;
+	struct plog_compact_stats st = op->cstats;
+	int status = op->status;
+
+	for (int i = 0; i < op->ncsegs; i++) {
+		struct compact_seg *cs = &op->csegs[i];
+		struct segment *s = cs->seg, *fresh = cs->fresh;
+		struct index ix;
+		int old_fd;
+		if (fresh == NULL)
+			continue;
+		if (!seg_in_log(l, s)) {
+			l->fs->close(l->fs, fresh->fd);
+			continue;
+		}
+		/* plog_truncate refuses to cut a segment under compaction, and appends go only to
+		 * the active segment, so the segment is as it was when the op started. */
+		assert(s->closed && s->size == cs->size && s->next_offset == fresh->next_offset);
+		old_fd = s->fd;
+		s->fd = fresh->fd;
+		ix = s->ix;
+		s->ix = fresh->ix;
+		fresh->ix = ix;
+		s->size = s->durable_size = fresh->size;
+		s->max_timestamp = fresh->max_timestamp;
+		s->max_ts_offset = fresh->max_ts_offset;
+		s->bytes_since_off_entry = fresh->bytes_since_off_entry;
+		s->bytes_since_time_entry = fresh->bytes_since_time_entry;
+		l->fs->close(l->fs, old_fd);
+	}
+	recount_size(l);
+	if (status != 0)
+		SLOG_ERROR(MOD, "msg=\"compaction failed\" log=%s err=\"%s\"", l->name, op->errmsg);
+	else if (st.segments_rewritten > 0)
+		SLOG_INFO(MOD, "msg=\"compacted\" log=%s segments=%d bytes_before=%" PRIu64
+			       " bytes_after=%" PRIu64,
+			  l->name, st.segments_rewritten, st.bytes_before, st.bytes_after);
+	l->stats.compactions++;
+	op_free(op);
+	assert(plog_invariants(l));
+	kick(l);
+	cb(arg, status, &st);
+}
+
 static void op_done(struct exec_job *job)
 {
 	struct op *op = (struct op *)job;
@@ -697,6 +1080,9 @@ static void op_done(struct exec_job *job)
 			segment_free(op->doomed[i]);
 		op_free(op);
 		kick(l);
+		return;
+	case OP_COMPACT:
+		compact_done(l, op);
 		return;
 	case OP_CLOSE: {
 		void (*cb)(void *) = op->close_cb;
@@ -760,6 +1146,37 @@ static int prepare_close(struct plog *l, struct op *op)
 	return 0;
 }
 
+/* Fixes a compaction's segment set: the closed, fully durable prefix of the log is rewritten;
+ * every segment's durable bytes are scanned. */
+static int prepare_compact(struct plog *l, struct op *op)
+{
+	bool prefix = true;
+
+	if (l->flags & STATE_FLAG_NEEDS_REPAIR)
+		return SLUICE_EREPAIR;
+	if (l->failed)
+		return SLUICE_EIO;
+	op->csegs = calloc((size_t)l->nsegs, sizeof *op->csegs);
+	if (op->csegs == NULL)
+		return SLUICE_ENOMEM;
+	op->cstats.cleaned_end = l->segs[0]->base_offset;
+	for (int i = 0; i < l->nsegs; i++) {
+		struct segment *s = l->segs[i];
+		struct compact_seg *cs = &op->csegs[op->ncsegs++];
+		*cs = (struct compact_seg){.seg = s, .fd = s->fd, .size = s->durable_size,
+					   .next_offset = s->durable_next,
+					   .created_ms = s->created_ms};
+		prefix = prefix && s->closed && s->fd >= 0 && s->durable_size == s->size &&
+			 s->durable_next == s->next_offset;
+		cs->rewrite = prefix;
+		if (prefix) {
+			op->cstats.segments_examined++;
+			op->cstats.cleaned_end = s->next_offset;
+		}
+	}
+	return 0;
+}
+
 static void kick(struct plog *l)
 {
 	struct op *op;
@@ -776,6 +1193,8 @@ static void kick(struct plog *l)
 		rv = prepare_write(op);
 	else if (op->kind == OP_CLOSE)
 		rv = prepare_close(l, op);
+	else if (op->kind == OP_COMPACT)
+		rv = prepare_compact(l, op);
 	l->inflight = op;
 	if (rv != 0) {
 		/* Out of memory preparing it: complete it as failed without running the work. */
@@ -1044,6 +1463,10 @@ int plog_truncate(struct plog *l, int64_t offset)
 		return SLUICE_ERANGE;
 	if (offset == active(l)->next_offset)
 		return 0;
+	/* The cut position would be the old file's; the rewritten one has others. */
+	if (l->inflight != NULL && l->inflight->kind == OP_COMPACT &&
+	    offset < l->inflight->cstats.cleaned_end)
+		return SLUICE_EBUSY;
 	idx = seg_for_offset(l, offset);
 	s = l->segs[idx];
 	rv = batch_position(l, s, offset, &pos);
@@ -1120,6 +1543,40 @@ int plog_enforce_retention(struct plog *l)
 	SLOG_INFO(MOD, "msg=\"retention\" log=%s segments_deleted=%d log_start=%" PRId64, l->name, n,
 		  l->log_start);
 	op_enqueue(l, op);
+	return n;
+}
+
+/* ---- compaction --------------------------------------------------------------------------- */
+
+int plog_compact(struct plog *l, const struct plog_compactor *c, void *arg, plog_compact_cb done)
+{
+	struct op *op;
+
+	if (l->closing)
+		return SLUICE_ECLOSED;
+	if (l->flags & STATE_FLAG_NEEDS_REPAIR)
+		return SLUICE_EREPAIR;
+	if (l->failed)
+		return SLUICE_EIO;
+	op = op_new(l, OP_COMPACT);
+	if (op == NULL)
+		return SLUICE_ENOMEM;
+	op->compactor = c;
+	op->compact_arg = arg;
+	op->compact_cb = done;
+	op_enqueue(l, op);
+	return 0;
+}
+
+uint64_t plog_closed_bytes_from(const struct plog *l, int64_t offset)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < l->nsegs; i++) {
+		const struct segment *s = l->segs[i];
+		if (s->closed && s->durable_size == s->size && s->base_offset >= offset)
+			n += s->size;
+	}
 	return n;
 }
 
@@ -1369,10 +1826,13 @@ static int list_cb(void *arg, const char *name)
 	int64_t base;
 	size_t n = strlen(name);
 
-	if (n > 4 && strcmp(name + n - 4, ".tmp") == 0) {
+	if ((n > 4 && strcmp(name + n - 4, ".tmp") == 0) ||
+	    (n > strlen(CLEANED_SUFFIX) &&
+	     strcmp(name + n - strlen(CLEANED_SUFFIX), CLEANED_SUFFIX) == 0)) {
 		char path[2 * PATH_MAX];
 		snprintf(path, sizeof path, "%s/%s", ls->l->dir, name);
-		ls->l->fs->unlink(ls->l->fs, path); /* a state write that did not finish */
+		/* A state write or a compaction that did not finish. */
+		ls->l->fs->unlink(ls->l->fs, path);
 		return 0;
 	}
 	if (!segment_parse_name(name, &base))

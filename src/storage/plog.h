@@ -7,7 +7,8 @@
  * is in flight goes out together in the next), and tells each append when its offsets are
  * durable. Reads return whole batches up to a limit (the high watermark); timestamps resolve to
  * the first batch that reaches them; truncation cuts the log back at a batch boundary (Raft needs
- * it); retention deletes whole closed segments by age and size.
+ * it); retention deletes whole closed segments by age and size; compaction rewrites closed
+ * segments through a record-level compactor supplied by the caller (plog_compact).
  *
  * All functions run on the loop thread (the thread that calls the executor's completions).
  * Failure modes handled:
@@ -100,6 +101,7 @@ struct plog_stats {
 	uint64_t failures;   /* failed write rounds */
 	uint64_t rolls;
 	uint64_t segments_deleted;
+	uint64_t compactions; /* compaction ops completed, successful or not */
 };
 
 /* Opens (recovering as described above) or creates the log. Blocking: call at start-up or from
@@ -142,13 +144,56 @@ int plog_offset_for_time(struct plog *l, int64_t ts, int64_t *offset_out, int64_
 
 /* Cuts the log so that `offset` becomes the next offset to assign. `offset` must be the first
  * offset of a batch, or the end. Appends at or beyond it that are not yet durable complete with
- * SLUICE_ECANCELED. Returns 0 or SLUICE_EINVAL/SLUICE_ERANGE. */
+ * SLUICE_ECANCELED. Returns 0 or SLUICE_EINVAL/SLUICE_ERANGE, or SLUICE_EBUSY when a compaction
+ * in flight is rewriting the segment holding `offset` (retry once it completes). */
 int plog_truncate(struct plog *l, int64_t offset);
 
 /* Applies retention now: deletes (off the loop) closed, fully durable segments older than
  * retention_ms (by their largest timestamp) or beyond retention_bytes, oldest first, and moves
  * the log start. Returns the number of segments scheduled for deletion. */
 int plog_enforce_retention(struct plog *l);
+
+/* What one compaction did. */
+struct plog_compact_stats {
+	int segments_examined;  /* closed segments offered to rewrite */
+	int segments_rewritten; /* of them, those whose content changed and was replaced */
+	uint64_t bytes_before;  /* size of the rewritten segments before */
+	uint64_t bytes_after;   /* and after */
+	int64_t cleaned_end;    /* one past the last offset of the segments examined */
+};
+
+/* A record-level compactor, called on the I/O worker (never concurrently with itself, and not
+ * on the loop thread while the compaction runs: `arg` belongs to the compaction until `done`).
+ * The log knows only RecordBatch headers; the compactor knows records and keys. */
+struct plog_compactor {
+	/* Pass 1: called with every durable batch of the log, oldest first (`n` bytes at `batch`,
+	 * CRC checked), including batches of segments that will not be rewritten, so that a key
+	 * overwritten there counts. Returns 0, or a negative code that ends the compaction before
+	 * anything is written. */
+	int (*scan)(void *arg, const uint8_t *batch, size_t n);
+	/* Pass 2: called with every batch of each closed segment to rewrite, oldest segment first.
+	 * Appends to `out` (empty on entry) either the batch unchanged or a rebuilt batch that keeps
+	 * BaseOffset and LastOffsetDelta, each retained record's OffsetDelta, and has a fresh CRC;
+	 * RecordCount may shrink, even to 0. Returns 0, or a negative code that ends the compaction
+	 * (segments already replaced stay replaced; nothing later is touched). */
+	int (*rewrite)(void *arg, const uint8_t *batch, size_t n, struct wbuf *out);
+};
+
+typedef void (*plog_compact_cb)(void *arg, int status, const struct plog_compact_stats *st);
+
+/* Queues a compaction, ordered with the log's other disk work. The closed, fully durable segments
+ * at the start of the log are rewritten through `c` one by one, oldest first, each atomically
+ * (`<base>.log.cleaned` written and synced, then renamed over `<base>.log`): after a crash each
+ * segment is either the old or the new file, never a mix. The active segment is only scanned.
+ * `done` runs on the loop exactly once (unless the log is abandoned), with 0 or the first error,
+ * and the stats (segments rewritten before an error stay rewritten). While a compaction is in
+ * flight, plog_truncate below its cleaned_end returns SLUICE_EBUSY. Returns 0, SLUICE_ECLOSED,
+ * SLUICE_EREPAIR, SLUICE_EIO (log failed) or SLUICE_ENOMEM; `done` is not called then. */
+int plog_compact(struct plog *l, const struct plog_compactor *c, void *arg, plog_compact_cb done);
+
+/* Bytes of closed, fully durable segments whose base offset is >= `offset` (what a compaction
+ * that last cleaned up to `offset` has not seen yet). */
+uint64_t plog_closed_bytes_from(const struct plog *l, int64_t offset);
 
 /* For crash simulation only: frees the log's memory as if its process had died, without any
  * file I/O and without calling any callback. The executor's queued jobs for it must be dropped

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Java client (kafka-clients 4.x) compatibility test runner.
 
-    run.py [SLUICE_SERVER]
+    run.py [SLUICE_SERVER [MAIN_CLASS]]
 
 1. Setup (build): Maven compiles SluiceCompat.java and writes the dependency classpath, into a
    cache outside the source tree ($SLUICE_COMPAT_CACHE or ~/.cache/sluice/compat/java-<hash>,
@@ -9,7 +9,8 @@
    skipped (no Maven at all). Otherwise it runs `mvn -o` (offline, from ~/.m2); if the local
    repository lacks something it runs once online (`dependency:go-offline` plus the build).
    If Maven or Maven Central is unreachable the test FAILS, saying so.
-2. Starts a sluice-server (tests/lib/sluicetest.py), runs the program with the bootstrap address
+2. Starts a sluice-server (tests/lib/sluicetest.py), runs the program (MAIN_CLASS, default
+   sluice.compat.SluiceCompat) with the bootstrap address
    under a time limit and relays its exit status. SLUICE_JAVA_DEBUG=1 turns on the client's debug
    log.
 """
@@ -173,12 +174,13 @@ def build():
 def main():
     if len(sys.argv) > 1:
         os.environ["SLUICE_SERVER"] = sys.argv[1]
+    main_class = sys.argv[2] if len(sys.argv) > 2 else MAIN_CLASS
     t0 = time.monotonic()
     cp = build()
     print("# setup done in %.1fs" % (time.monotonic() - t0), flush=True)
     with sluicetest.Server() as server:
         t1 = time.monotonic()
-        passed, failed = run_client(["java", "-Xmx512m", "-cp", cp, MAIN_CLASS, server.bootstrap],
+        passed, failed = run_client(["java", "-Xmx512m", "-cp", cp, main_class, server.bootstrap],
                                     CLIENT_TIMEOUT_S)
         print("# client ran %.1fs" % (time.monotonic() - t1), flush=True)
         if not server.alive():
