@@ -1583,6 +1583,7 @@ static void retention_cb(uv_timer_t *t)
 			plog_enforce_retention(ts->parts[j].log);
 	}
 	compaction_tick(b);
+	groups_expire_offsets(b);
 }
 
 /* ---- consumer groups ---------------------------------------------------------------------- */

@@ -57,6 +57,7 @@ struct broker_config {
 	struct plog_config log; /* defaults for every partition; topic configs override */
 	int64_t retention_check_interval_ms;
 	int32_t offsets_topic_num_partitions; /* partitions of __consumer_offsets when created */
+	int64_t offsets_retention_ms; /* committed offsets of member-less groups expire; <= 0 never */
 	struct group_config group;
 	struct cgroup_config cgroup; /* KIP-848 groups; zero fields take cgroup_config_default's */
 };

@@ -23,6 +23,7 @@
 #include "base/slog.h"
 #include "broker/internal.h"
 #include "broker/offsets.h"
+#include "group/cgroup.h"
 #include "kafka/records.h"
 
 static struct group_bytes gb(struct kafka_str s)
@@ -453,6 +454,7 @@ err_oom:
 
 struct fetch_all {
 	struct breq *r;
+	int64_t before_ms; /* collect only offsets committed before this (0 = all) */
 	const char **topics;
 	int32_t *partitions;
 	const struct offset_value **values;
@@ -466,6 +468,8 @@ static void collect_offset(void *arg, const char *topic, int32_t partition,
 {
 	struct fetch_all *fa = arg;
 
+	if (fa->before_ms != 0 && v->commit_ts >= fa->before_ms)
+		return;
 	if (fa->n == fa->cap) {
 		int ncap = fa->cap ? fa->cap * 2 : 64;
 		const char **t = realloc(fa->topics, (size_t)ncap * sizeof *t);
@@ -710,12 +714,13 @@ static void delete_groups_cb(struct plog_append_req *areq, int status)
 	}
 }
 
-/* Writes tombstones for every committed offset of group `g` and clears them from the table.
- * Returns 1 if an append was started (its callback will decrement r->pending), else 0. */
-static int tombstone_group(struct breq *r, struct kafka_str g)
+/* Writes tombstones for the committed offsets of group `g` committed before `before_ms` (0 =
+ * all of them) and clears them from the table. Returns 1 if an append was started (then `cb`
+ * runs with areq->data = `data` when it completes, and must free the areq), else 0. */
+static int tombstone_group(struct broker *b, struct kafka_str g, int64_t before_ms,
+			   plog_append_cb cb, void *data)
 {
-	struct broker *b = r->b;
-	struct fetch_all fa = {.r = r};
+	struct fetch_all fa = {.before_ms = before_ms};
 	struct records_new *recs = NULL;
 	struct records_batch_params bp;
 	struct wbuf keys, out;
@@ -751,8 +756,8 @@ static int tombstone_group(struct breq *r, struct kafka_str g)
 		struct buf *batch = wbuf_take(&out);
 		struct plog_append_req *areq = calloc(1, sizeof *areq);
 		if (batch != NULL && areq != NULL) {
-			areq->data = r;
-			if (plog_append(p->log, areq, batch, 0, batch->len, 0, 0, delete_groups_cb) == 0) {
+			areq->data = data;
+			if (plog_append(p->log, areq, batch, 0, batch->len, 0, 0, cb) == 0) {
 				started = 1;
 				areq = NULL;
 			}
@@ -804,7 +809,7 @@ void handle_delete_groups(struct breq *r)
 		resp->results.v[i].group_id = g;
 		resp->results.v[i].error_code = err;
 		if (err == KAFKA_ERR_NONE)
-			r->pending += tombstone_group(r, g);
+			r->pending += tombstone_group(b, g, 0, delete_groups_cb, r);
 	}
 	if (--r->pending == 0) {
 		breq_respond(r, resp);
@@ -815,6 +820,86 @@ void handle_delete_groups(struct breq *r)
 err_oom:
 	net_conn_close(r->conn, "out of memory in DeleteGroups");
 	breq_free(r);
+}
+
+/* ---- offsets retention -------------------------------------------------------------------- */
+
+static void expire_cb(struct plog_append_req *areq, int status)
+{
+	if (status != 0)
+		SLOG_WARN(MOD, "msg=\"could not store tombstones for expired offsets\" err=\"%s\"",
+			  err_str(status));
+	free(areq);
+}
+
+struct expire_ctx {
+	struct broker *b;
+	char **groups; /* distinct groups with offsets, collected before any is changed */
+	int n;
+	int cap;
+};
+
+static void collect_group(void *arg, const char *group, size_t glen)
+{
+	struct expire_ctx *ec = arg;
+
+	if (ec->n == ec->cap) {
+		int ncap = ec->cap ? ec->cap * 2 : 32;
+		char **v = realloc(ec->groups, (size_t)ncap * sizeof *v);
+		if (v == NULL)
+			return;
+		ec->groups = v;
+		ec->cap = ncap;
+	}
+	ec->groups[ec->n] = malloc(glen + 1);
+	if (ec->groups[ec->n] == NULL)
+		return;
+	memcpy(ec->groups[ec->n], group, glen);
+	ec->groups[ec->n][glen] = '\0';
+	ec->n++;
+}
+
+static int cmp_cstr(const void *x, const void *y)
+{
+	return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+void groups_expire_offsets(struct broker *b)
+{
+	struct expire_ctx ec = {.b = b};
+	int64_t before;
+	int expired = 0;
+
+	if (b->cfg.offsets_retention_ms <= 0 || b->gc == NULL)
+		return;
+	before = clock_wall_ms(b->clock) - b->cfg.offsets_retention_ms;
+	offsets_groups(b->offsets, collect_group, &ec);
+	if (ec.n > 1)
+		qsort(ec.groups, (size_t)ec.n, sizeof *ec.groups, cmp_cstr);
+	for (int i = 0; i < ec.n; i++) {
+		if (i > 0 && strcmp(ec.groups[i], ec.groups[i - 1]) == 0) {
+			free(ec.groups[i - 1]);
+			ec.groups[i - 1] = NULL;
+		}
+	}
+	for (int i = 0; i < ec.n; i++) {
+		if (ec.groups[i] == NULL)
+			continue;
+		struct kafka_str g = kafka_str_c(ec.groups[i]);
+		struct group_describe_result d;
+		/* Offsets of a group with live members never expire (Kafka's rule since 2.1). */
+		group_describe(b->gc, gb(g), &d);
+		bool live = (d.state != GROUP_EMPTY && d.state != GROUP_DEAD) ||
+			    (b->cg != NULL &&
+			     cgroup_members(b->cg, (struct cgroup_str){g.ptr, g.len}) > 0);
+		if (!live)
+			expired += tombstone_group(b, g, before, expire_cb, NULL);
+		free(ec.groups[i]);
+	}
+	free(ec.groups);
+	if (expired > 0)
+		SLOG_INFO(MOD, "msg=\"expired committed offsets\" groups=%d retention_ms=%" PRId64,
+			  expired, b->cfg.offsets_retention_ms);
 }
 
 /* ---- start-up: the internal topic and the replay ----------------------------------------- */

@@ -116,6 +116,8 @@ void groups_complete(void *arg, void *token, const struct group_join_result *joi
 		     const struct group_sync_result *sync);
 /* Rebuilds the committed-offsets table from __consumer_offsets (start-up). */
 int groups_load(struct broker *b, char *errmsg);
+/* Expires committed offsets older than offsets.retention.minutes of groups without members. */
+void groups_expire_offsets(struct broker *b);
 void handle_fetch(struct breq *r);
 void handle_list_offsets(struct breq *r);
 

@@ -204,6 +204,14 @@ void offsets_each(const struct offsets *o, const char *group, size_t glen,
 				fn(arg, e->topic, e->partition, &e->v);
 }
 
+void offsets_groups(const struct offsets *o, void (*fn)(void *arg, const char *group, size_t glen),
+		    void *arg)
+{
+	for (size_t i = 0; i < o->nbuckets; i++)
+		for (struct entry *e = o->buckets[i]; e != NULL; e = e->next)
+			fn(arg, e->group, e->glen);
+}
+
 bool offsets_has_group(const struct offsets *o, const char *group, size_t glen)
 {
 	for (size_t i = 0; i < o->nbuckets; i++)

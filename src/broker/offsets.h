@@ -60,6 +60,11 @@ void offsets_each(const struct offsets *o, const char *group, size_t glen,
 			     const struct offset_value *v),
 		  void *arg);
 
+/* Calls fn with the group of every entry (a group comes once per committed partition). fn must
+ * not change the table. */
+void offsets_groups(const struct offsets *o, void (*fn)(void *arg, const char *group, size_t glen),
+		    void *arg);
+
 /* Whether the group has any committed offset. */
 bool offsets_has_group(const struct offsets *o, const char *group, size_t glen);
 

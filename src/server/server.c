@@ -124,6 +124,7 @@ static void broker_config_from(const struct server_config *c, struct broker_conf
 	bc->log.index_interval_bytes = (uint32_t)c->log_index_interval_bytes;
 	bc->retention_check_interval_ms = c->log_retention_check_interval_ms;
 	bc->offsets_topic_num_partitions = (int32_t)c->offsets_topic_num_partitions;
+	bc->offsets_retention_ms = c->offsets_retention_minutes * 60 * 1000;
 	bc->group.session_timeout_min_ms = (int32_t)c->group_min_session_timeout_ms;
 	bc->group.session_timeout_max_ms = (int32_t)c->group_max_session_timeout_ms;
 	bc->group.initial_rebalance_delay_ms = (int32_t)c->group_initial_rebalance_delay_ms;

@@ -93,6 +93,9 @@ const struct config_key server_config_schema[] = {
 	{ "offsets.topic.num.partitions", CONFIG_INT, FIELD(offsets_topic_num_partitions), 1, 1000,
 	  "50", "partitions of the internal topic __consumer_offsets (fixed when it is first "
 	  "created)" },
+	{ "offsets.retention.minutes", CONFIG_INT, FIELD(offsets_retention_minutes), 0,
+	  INT32_LIMIT, "10080", "committed offsets of a group without members expire this long "
+	  "after their commit (7 days); 0 keeps them forever" },
 	{ "group.min.session.timeout.ms", CONFIG_INT, FIELD(group_min_session_timeout_ms), 1,
 	  INT32_LIMIT, "6000", "shortest session timeout a consumer-group member may ask for" },
 	{ "group.max.session.timeout.ms", CONFIG_INT, FIELD(group_max_session_timeout_ms), 1,
