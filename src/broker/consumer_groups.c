@@ -251,7 +251,8 @@ static struct kafka_str arena_str(struct breq *r, struct cgroup_str s, bool *oom
 		*oom = true;
 		return kafka_str_c("");
 	}
-	memcpy(p, s.p, (size_t)s.len);
+	if (s.len > 0)
+		memcpy(p, s.p, (size_t)s.len);
 	p[s.len] = '\0';
 	return (struct kafka_str){p, s.len};
 }

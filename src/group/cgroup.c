@@ -541,8 +541,10 @@ static int refresh_target(struct cgroup_coordinator *cc, struct cgroup *g)
 	load = calloc((size_t)nm + 1, sizeof *load);
 	if (ms == NULL || sub == NULL || owner == NULL || load == NULL)
 		goto out;
-	memcpy(ms, g->m, (size_t)nm * sizeof *ms);
-	qsort(ms, (size_t)nm, sizeof *ms, member_cmp);
+	if (nm > 0) {
+		memcpy(ms, g->m, (size_t)nm * sizeof *ms);
+		qsort(ms, (size_t)nm, sizeof *ms, member_cmp);
+	}
 	for (int32_t m = 0; m < nm; m++)
 		for (int32_t t = 0; t < nt; t++)
 			sub[m * nt + t] = subscribes(ms[m], ti[t].name);
