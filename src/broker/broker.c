@@ -60,6 +60,7 @@ static const struct broker_api {
 	{KAFKA_API_DESCRIBE_GROUPS, 0, 2, 0},
 	{KAFKA_API_LIST_GROUPS, 0, 2, 0},
 	{KAFKA_API_DELETE_GROUPS, 0, 1, 0},
+	{KAFKA_API_OFFSET_DELETE, 0, 0, 0},
 	/* KIP-848 (consumer_groups.c); its clients need Metadata v10+ for topic ids. */
 	{KAFKA_API_CONSUMER_GROUP_HEARTBEAT, 0, 1, 0},
 	{KAFKA_API_CONSUMER_GROUP_DESCRIBE, 0, 0, 0},
@@ -1363,6 +1364,8 @@ static handler_fn handler_for(int16_t key)
 		return handle_list_groups;
 	case KAFKA_API_DELETE_GROUPS:
 		return handle_delete_groups;
+	case KAFKA_API_OFFSET_DELETE:
+		return handle_offset_delete;
 	case KAFKA_API_CONSUMER_GROUP_HEARTBEAT:
 		return handle_consumer_group_heartbeat;
 	case KAFKA_API_CONSUMER_GROUP_DESCRIBE:

@@ -714,13 +714,13 @@ static void delete_groups_cb(struct plog_append_req *areq, int status)
 	}
 }
 
-/* Writes tombstones for the committed offsets of group `g` committed before `before_ms` (0 =
- * all of them) and clears them from the table. Returns 1 if an append was started (then `cb`
+/* Writes tombstones for the entries of group `g` listed in `fa` (topics and partitions) and
+ * clears them from the table; frees fa's arrays. Returns 1 if an append was started (then `cb`
  * runs with areq->data = `data` when it completes, and must free the areq), else 0. */
-static int tombstone_group(struct broker *b, struct kafka_str g, int64_t before_ms,
-			   plog_append_cb cb, void *data)
+static int write_tombstones(struct broker *b, struct kafka_str g, struct fetch_all *fa_in,
+			    plog_append_cb cb, void *data)
 {
-	struct fetch_all fa = {.before_ms = before_ms};
+	struct fetch_all fa = *fa_in;
 	struct records_new *recs = NULL;
 	struct records_batch_params bp;
 	struct wbuf keys, out;
@@ -729,7 +729,6 @@ static int tombstone_group(struct broker *b, struct kafka_str g, int64_t before_
 	int16_t err;
 	struct partition *p;
 
-	offsets_each(b->offsets, g.ptr, (size_t)g.len, collect_offset, &fa);
 	if (fa.n == 0 || fa.oom)
 		goto out_fa;
 	p = broker_partition(b, kafka_str_c(OFFSETS_TOPIC),
@@ -783,6 +782,17 @@ out_fa:
 	return started;
 }
 
+/* Tombstones every offset of group `g` committed before `before_ms` (0 = all). Same return as
+ * write_tombstones. */
+static int tombstone_group(struct broker *b, struct kafka_str g, int64_t before_ms,
+			   plog_append_cb cb, void *data)
+{
+	struct fetch_all fa = {.before_ms = before_ms};
+
+	offsets_each(b->offsets, g.ptr, (size_t)g.len, collect_offset, &fa);
+	return write_tombstones(b, g, &fa, cb, data);
+}
+
 void handle_delete_groups(struct breq *r)
 {
 	struct broker *b = r->b;
@@ -819,6 +829,129 @@ void handle_delete_groups(struct breq *r)
 
 err_oom:
 	net_conn_close(r->conn, "out of memory in DeleteGroups");
+	breq_free(r);
+}
+
+/* ---- OffsetDelete ------------------------------------------------------------------------- */
+
+/* Whether a classic member's subscription (ConsumerProtocolSubscription: Version int16, Topics
+ * [string], ...) names `topic`. Unparsable metadata counts as subscribed, the safe answer. */
+static bool subscribed(struct group_bytes md, struct kafka_str topic)
+{
+	struct rbuf r;
+	int32_t n;
+
+	if (md.len < 0)
+		return true;
+	rbuf_init(&r, md.p, (size_t)md.len);
+	rbuf_be16(&r);
+	n = (int32_t)rbuf_be32(&r);
+	for (int32_t i = 0; i < n && !r.err; i++) {
+		int16_t len = (int16_t)rbuf_be16(&r);
+		const uint8_t *name = len >= 0 ? rbuf_bytes(&r, (size_t)len) : NULL;
+		if (name != NULL && len == topic.len && memcmp(name, topic.ptr, (size_t)len) == 0)
+			return true;
+	}
+	return r.err;
+}
+
+static void offset_delete_cb(struct plog_append_req *areq, int status)
+{
+	struct breq *r = areq->data;
+	struct kafka_offset_delete_response *resp = r->resp;
+
+	if (status != 0)
+		resp->error_code = broker_storage_error(status);
+	free(areq);
+	breq_respond(r, resp);
+	breq_free(r);
+}
+
+void handle_offset_delete(struct breq *r)
+{
+	struct broker *b = r->b;
+	struct kafka_offset_delete_request *req = r->body;
+	struct kafka_offset_delete_response *resp = breq_alloc(r, sizeof *resp);
+	struct group_describe_result d;
+	struct fetch_all fa = {.r = r};
+	int32_t nt = req->topics.n < 0 ? 0 : req->topics.n;
+	bool live;
+
+	if (resp == NULL)
+		goto err_oom;
+	r->resp = resp;
+	kafka_struct_defaults(&kafka_offset_delete_response_desc, resp);
+	resp->error_code = KAFKA_ERR_NONE;
+	if (req->group_id.len <= 0) {
+		resp->error_code = KAFKA_ERR_INVALID_GROUP_ID;
+		goto respond;
+	}
+	group_describe(b->gc, gb(req->group_id), &d);
+	live = (d.state != GROUP_EMPTY && d.state != GROUP_DEAD);
+	bool live_848 = b->cg != NULL &&
+			cgroup_members(b->cg, (struct cgroup_str){req->group_id.ptr,
+								   req->group_id.len}) > 0;
+	if (!live && !live_848 &&
+	    !offsets_has_group(b->offsets, req->group_id.ptr, (size_t)req->group_id.len)) {
+		resp->error_code = KAFKA_ERR_GROUP_ID_NOT_FOUND;
+		goto respond;
+	}
+	resp->topics.v = breq_alloc_structs(
+		r, &kafka_offset_delete_response_offset_delete_response_topic_desc, nt);
+	if (resp->topics.v == NULL)
+		goto err_oom;
+	resp->topics.n = nt;
+	for (int32_t i = 0; i < nt; i++) {
+		struct kafka_offset_delete_request_offset_delete_request_topic *t = &req->topics.v[i];
+		int32_t np = t->partitions.n < 0 ? 0 : t->partitions.n;
+		bool sub = live_848; /* consumer-protocol members: treated as subscribed */
+		for (int32_t m = 0; live && !sub && m < d.nmembers; m++)
+			sub = subscribed(d.members[m].metadata, t->name);
+		resp->topics.v[i].name = t->name;
+		resp->topics.v[i].partitions.v = breq_alloc_structs(
+			r, &kafka_offset_delete_response_offset_delete_response_partition_desc, np);
+		if (resp->topics.v[i].partitions.v == NULL)
+			goto err_oom_fa;
+		resp->topics.v[i].partitions.n = np;
+		for (int32_t j = 0; j < np; j++) {
+			int32_t pi = t->partitions.v[j].partition_index;
+			resp->topics.v[i].partitions.v[j].partition_index = pi;
+			if (sub) {
+				resp->topics.v[i].partitions.v[j].error_code =
+					KAFKA_ERR_GROUP_SUBSCRIBED_TO_TOPIC;
+				continue;
+			}
+			resp->topics.v[i].partitions.v[j].error_code = KAFKA_ERR_NONE;
+			const struct offset_value *v =
+				t->name.len <= 0 ? NULL
+						 : offsets_get(b->offsets, req->group_id.ptr,
+							       (size_t)req->group_id.len, t->name.ptr,
+							       (size_t)t->name.len, pi);
+			if (v == NULL)
+				continue;
+			/* collect_offset wants a NUL-terminated topic: copy it into the arena. */
+			char *tn = breq_alloc(r, (size_t)t->name.len + 1);
+			if (tn == NULL)
+				goto err_oom_fa;
+			memcpy(tn, t->name.ptr, (size_t)t->name.len);
+			collect_offset(&fa, tn, pi, v);
+			if (fa.oom)
+				goto err_oom_fa;
+		}
+	}
+	if (write_tombstones(b, req->group_id, &fa, offset_delete_cb, r))
+		return;
+respond:
+	breq_respond(r, resp);
+	breq_free(r);
+	return;
+
+err_oom_fa:
+	free(fa.topics);
+	free(fa.partitions);
+	free(fa.values);
+err_oom:
+	net_conn_close(r->conn, "out of memory in OffsetDelete");
 	breq_free(r);
 }
 

@@ -111,6 +111,7 @@ void handle_offset_fetch(struct breq *r);
 void handle_describe_groups(struct breq *r);
 void handle_list_groups(struct breq *r);
 void handle_delete_groups(struct breq *r);
+void handle_offset_delete(struct breq *r);
 /* The coordinator's completion callback for parked JoinGroup/SyncGroup requests. */
 void groups_complete(void *arg, void *token, const struct group_join_result *join,
 		     const struct group_sync_result *sync);
