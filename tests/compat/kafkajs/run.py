@@ -13,7 +13,6 @@
 
 import hashlib
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -28,61 +27,7 @@ NPM_TIMEOUT_S = 90
 CLIENT_TIMEOUT_S = 150
 
 
-SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")
-
-
-def run_client(cmd, timeout, env=None):
-    """Runs the client, relays its stdout and returns (passed, failed) from its closing line;
-    a time-out, an exit status that its line does not explain or a missing line add a failure."""
-    try:
-        r = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, timeout=timeout)
-        out, status = r.stdout, r.returncode
-    except subprocess.TimeoutExpired as e:
-        out, status = e.output or b"", None
-    lines = out.decode(errors="replace").rstrip("\n").split("\n")
-    passed = failed = 0
-    m = SUMMARY.match(lines[-1].strip()) if lines else None
-    if m:
-        lines.pop()  # printed again, with the runner's own failures, as the last line
-        passed, failed = int(m.group(1)), int(m.group(2))
-    print("\n".join(lines), flush=True)
-    if status is None:
-        print("not ok - the client (%s) still running after %ds (killed)" % (cmd[0], timeout))
-        failed += 1
-    elif m is None:
-        print("not ok - the client printed no closing 'N passed, N failed' line (exit status %d)" % status)
-        failed += 1
-    elif status != 0 and failed == 0:
-        print("not ok - the client exited with status %d" % status)
-        failed += 1
-    return passed, failed
-
-
-def fail(msg):
-    print("not ok - %s" % msg, flush=True)
-    print("0 passed, 1 failed", flush=True)
-    sys.exit(1)
-
-
-def prune(root, prefix, keep):
-    """Removes cached builds of other versions of the inputs (best effort); only those unused
-    for an hour, since another checkout's test may be running from one."""
-    for name in os.listdir(root):
-        path = os.path.join(root, name)
-        try:
-            old = time.time() - os.path.getmtime(path) > 3600
-        except OSError:
-            continue
-        if name.startswith(prefix) and path != keep and "-tmp-" not in name and old:
-            shutil.rmtree(path, ignore_errors=True)
-
-
-def cache_root():
-    root = os.environ.get("SLUICE_COMPAT_CACHE")
-    if not root:
-        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        root = os.path.join(base, "sluice", "compat")
-    return root
+from sluicetest import cache_root, fail, prune, run_client  # noqa: E402
 
 
 def install_kafkajs():
