@@ -611,23 +611,38 @@ out:
 	return rv;
 }
 
+/* The common start of an operation on an open handle: takes the lock (the caller unlocks),
+ * applies the countdown fault of `op`, and finds the handle's inode. Returns it, or NULL with
+ * *rv set (the fault's code, or SLUICE_EIO for an unknown handle or one from before a crash). */
+static struct inode *handle_op_begin(struct simfs *s, enum simfs_op op, int fd, int *rv)
+{
+	struct handle *h;
+
+	pthread_mutex_lock(&s->mu);
+	*rv = fault_hit(s, op);
+	if (*rv != 0)
+		return NULL;
+	h = handle_find(s, fd);
+	if (h == NULL) {
+		*rv = SLUICE_EIO;
+		return NULL;
+	}
+	return h->ino;
+}
+
 static ssize_t sim_pread(struct fs *fs, int fd, void *buf, size_t n, uint64_t off)
 {
 	struct simfs *s = from_fs(fs);
-	struct handle *h;
+	struct inode *ino;
 	ssize_t rv;
+	int err;
 
 	assert(n <= (size_t)SSIZE_MAX);
-	pthread_mutex_lock(&s->mu);
-	rv = fault_hit(s, SIMFS_OP_READ);
-	if (rv != 0)
+	ino = handle_op_begin(s, SIMFS_OP_READ, fd, &err);
+	rv = err;
+	if (ino == NULL)
 		goto out;
-	h = handle_find(s, fd);
-	if (h == NULL) {
-		rv = SLUICE_EIO;
-		goto out;
-	}
-	const struct image *im = &h->ino->cur;
+	const struct image *im = &ino->cur;
 	if (off >= im->len) {
 		rv = 0;
 		goto out;
@@ -644,23 +659,15 @@ out:
 static int sim_pwritev(struct fs *fs, int fd, const struct iovec *iov, int iovcnt, uint64_t off)
 {
 	struct simfs *s = from_fs(fs);
-	struct handle *h;
 	struct inode *ino;
 	uint64_t total = 0, end, grow;
 	uint8_t *data;
 	int rv;
 
 	assert(iovcnt >= 0);
-	pthread_mutex_lock(&s->mu);
-	rv = fault_hit(s, SIMFS_OP_WRITE);
-	if (rv != 0)
+	ino = handle_op_begin(s, SIMFS_OP_WRITE, fd, &rv);
+	if (ino == NULL)
 		goto out;
-	h = handle_find(s, fd);
-	if (h == NULL) {
-		rv = SLUICE_EIO;
-		goto out;
-	}
-	ino = h->ino;
 	for (int i = 0; i < iovcnt; i++) {
 		if (iov[i].iov_len > FILE_BYTES_MAX - total) {
 			rv = SLUICE_EIO; /* EFBIG */
@@ -707,20 +714,12 @@ out:
 static int sim_datasync(struct fs *fs, int fd)
 {
 	struct simfs *s = from_fs(fs);
-	struct handle *h;
 	struct inode *ino;
 	int rv;
 
-	pthread_mutex_lock(&s->mu);
-	rv = fault_hit(s, SIMFS_OP_SYNC);
-	if (rv != 0)
+	ino = handle_op_begin(s, SIMFS_OP_SYNC, fd, &rv);
+	if (ino == NULL)
 		goto out;
-	h = handle_find(s, fd);
-	if (h == NULL) {
-		rv = SLUICE_EIO;
-		goto out;
-	}
-	ino = h->ino;
 	rv = image_reserve(&ino->durable, ops_peak(ino->durable.len, ino->ops, ino->nops));
 	if (rv != 0)
 		goto out;
@@ -735,20 +734,12 @@ out:
 static int sim_truncate(struct fs *fs, int fd, uint64_t size)
 {
 	struct simfs *s = from_fs(fs);
-	struct handle *h;
 	struct inode *ino;
 	int rv;
 
-	pthread_mutex_lock(&s->mu);
-	rv = fault_hit(s, SIMFS_OP_TRUNCATE);
-	if (rv != 0)
+	ino = handle_op_begin(s, SIMFS_OP_TRUNCATE, fd, &rv);
+	if (ino == NULL)
 		goto out;
-	h = handle_find(s, fd);
-	if (h == NULL) {
-		rv = SLUICE_EIO;
-		goto out;
-	}
-	ino = h->ino;
 	if (size > FILE_BYTES_MAX) {
 		rv = SLUICE_EIO; /* EFBIG */
 		goto out;
