@@ -1,0 +1,2 @@
+/* placeholder: being written */
+typedef int sluice_placeholder_t;
