@@ -13,6 +13,9 @@
  *             last.
  *   e2e       produce and consume at once in one process; the payload carries a run id and the
  *             send time, so the consumer reports end-to-end latency as well.
+ *   create    creates a topic (--partitions, --replication-factor, --topic-config) and waits
+ *             until every partition has a leader; reports how long each step took. scripts/bench
+ *             uses it to lay out the partitions of its idle-cost measurement.
  *   disk      sequential write + fdatasync of --block bytes at a time into a plain file: the
  *             disk's fsync'd write bandwidth at that block size.
  *   loopback  a TCP socket pump over 127.0.0.1 (one writer thread, one reader): the bandwidth
@@ -28,6 +31,9 @@
  *   2. A delivery error or a missed deadline is reported (errors=, timed_out=1) and makes the exit
  *      status 1, so a script never mistakes a failed run for a fast one.
  *   3. A topic that already exists is used as it is.
+ *   4. CreateTopics is retried, until --timeout, while it fails with an error that a cluster
+ *      still starting gives (no controller yet, too few brokers registered for the replication
+ *      factor, a timeout); any other error fails at once.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +73,8 @@ typedef int64_t bench_ns_t;
 #define CONSUME_BATCH_MAX 1024      /* messages taken from librdkafka per call */
 #define PUMP_BLOCK_BYTES (1u << 20) /* one write() of the socket pump */
 #define POLL_SLICE_MS 100           /* longest single wait inside a bounded loop */
+#define CREATE_RETRY_MS 250         /* pause between CreateTopics attempts of a starting cluster */
+#define TOPIC_CONFIGS_MAX 16        /* --topic-config pairs: a benchmark sets one or two */
 
 struct hist {
 	uint64_t counts[HIST_BUCKETS];
@@ -166,8 +174,11 @@ struct opts {
 	double mb;
 	int inflight;
 	int partitions;
+	int replication_factor; /* -1: the broker's default.replication.factor */
 	int linger_ms;
 	bool create;
+	int topic_configs;
+	const char *topic_config[TOPIC_CONFIGS_MAX]; /* "key=value", as given */
 };
 
 static void usage(FILE *f)
@@ -175,7 +186,10 @@ static void usage(FILE *f)
 	fputs("usage:\n"
 	      "  sluice-bench produce --bootstrap H:P --topic T --size BYTES (--count N | --seconds S)\n"
 	      "               [--acks 0|1|all] [--rate MSG/S] [--inflight N] [--compression X]\n"
-	      "               [--linger-ms MS] [--partitions N] [--no-create] [--timeout S]\n"
+	      "               [--linger-ms MS] [--partitions N] [--replication-factor N]\n"
+	      "               [--topic-config K=V]... [--no-create] [--timeout S]\n"
+	      "  sluice-bench create --bootstrap H:P --topic T [--partitions N]\n"
+	      "               [--replication-factor N] [--topic-config K=V]... [--timeout S]\n"
 	      "  sluice-bench consume --bootstrap H:P --topic T --count N [--timeout S]\n"
 	      "  sluice-bench e2e --bootstrap H:P --topic T --size BYTES (--count N | --seconds S)\n"
 	      "               [produce options]\n"
@@ -219,6 +233,7 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			    .compression = "none",
 			    .inflight = 5,
 			    .partitions = 1,
+			    .replication_factor = 1,
 			    .linger_ms = 5,
 			    .timeout_s = 60,
 			    .create = true,
@@ -256,7 +271,17 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			o->inflight = (int)parse_u64(a, need_arg(argc, argv, &i));
 		else if (strcmp(a, "--partitions") == 0)
 			o->partitions = (int)parse_u64(a, need_arg(argc, argv, &i));
-		else if (strcmp(a, "--linger-ms") == 0)
+		else if (strcmp(a, "--replication-factor") == 0) {
+			const char *v = need_arg(argc, argv, &i);
+			o->replication_factor = strcmp(v, "-1") == 0 ? -1 : (int)parse_u64(a, v);
+		} else if (strcmp(a, "--topic-config") == 0) {
+			const char *v = need_arg(argc, argv, &i);
+			if (o->topic_configs == TOPIC_CONFIGS_MAX)
+				die("at most %d --topic-config", TOPIC_CONFIGS_MAX);
+			if (strchr(v, '=') == NULL || v[0] == '=')
+				die("--topic-config: not KEY=VALUE: '%s'", v);
+			o->topic_config[o->topic_configs++] = v;
+		} else if (strcmp(a, "--linger-ms") == 0)
 			o->linger_ms = (int)parse_u64(a, need_arg(argc, argv, &i));
 		else if (strcmp(a, "--acks") == 0)
 			o->acks = need_arg(argc, argv, &i);
@@ -281,6 +306,9 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 		die("--inflight must be 1..1000");
 	if (o->partitions < 1 || o->partitions > 10000)
 		die("--partitions must be 1..10000");
+	if (o->replication_factor != -1 &&
+	    (o->replication_factor < 1 || o->replication_factor > 32767))
+		die("--replication-factor must be 1..32767, or -1 for the broker's default");
 	if (o->size_bytes > SIZE_BYTES_MAX)
 		die("--size at most %u", SIZE_BYTES_MAX);
 	if (o->timeout_s <= 0)
@@ -327,19 +355,46 @@ static rd_kafka_conf_t *base_conf(const struct opts *o)
 	return conf;
 }
 
+/* True for the CreateTopics errors of a cluster that is still starting: worth another try. */
+static bool create_error_transient(rd_kafka_resp_err_t e)
+{
+	switch (e) {
+	case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+	case RD_KAFKA_RESP_ERR_NOT_CONTROLLER:
+	case RD_KAFKA_RESP_ERR_INVALID_REPLICATION_FACTOR: /* brokers not all registered yet */
+	case RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE:
+	case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+	case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+	case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+	case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+	case RD_KAFKA_RESP_ERR__TIMED_OUT:
+	case RD_KAFKA_RESP_ERR__TRANSPORT:
+	case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /*
- * Creates the topic with the admin API, waiting at most `timeout_s`. Returns 0 when the topic
- * exists afterwards (created now or before), -1 otherwise (with a message on stderr).
+ * One CreateTopics request for `o->topic`. Returns NO_ERROR when the topic exists afterwards
+ * (created now or before), else the error, whose text is copied into `why` (an output).
  */
-static int create_topic(rd_kafka_t *rk, const char *topic, int partitions, double timeout_s)
+static rd_kafka_resp_err_t create_topic_once(rd_kafka_t *rk, const struct opts *o, int timeout_ms,
+					     char *why, size_t why_bytes)
 {
 	char err[512];
-	int timeout_ms = (int)(timeout_s * 1000);
-	int rv = -1;
-	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, 1, err, sizeof err);
-	if (nt == NULL) {
-		fprintf(stderr, "sluice-bench: topic %s: %s\n", topic, err);
-		return -1;
+	rd_kafka_resp_err_t rv = RD_KAFKA_RESP_ERR__TIMED_OUT;
+	rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(o->topic, o->partitions,
+							o->replication_factor, err, sizeof err);
+	if (nt == NULL)
+		die("topic %s: %s", o->topic, err);
+	for (int i = 0; i < o->topic_configs; i++) {
+		char key[256];
+		const char *eq = strchr(o->topic_config[i], '=');
+		snprintf(key, sizeof key, "%.*s", (int)(eq - o->topic_config[i]), o->topic_config[i]);
+		if (rd_kafka_NewTopic_set_config(nt, key, eq + 1) != RD_KAFKA_RESP_ERR_NO_ERROR)
+			die("--topic-config %s: refused by librdkafka", o->topic_config[i]);
 	}
 	rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
 	rd_kafka_AdminOptions_set_request_timeout(ao, timeout_ms, err, sizeof err);
@@ -348,28 +403,26 @@ static int create_topic(rd_kafka_t *rk, const char *topic, int partitions, doubl
 	rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
 
 	/* The request has its own timeout; this deadline is the backstop. */
+	snprintf(why, why_bytes, "no answer in %d ms", timeout_ms);
 	rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 5000);
-	if (ev == NULL) {
-		fprintf(stderr, "sluice-bench: CreateTopics %s: no answer in %.0f s\n", topic,
-			timeout_s);
+	if (ev == NULL)
 		goto out;
-	}
-	if (rd_kafka_event_error(ev) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-		fprintf(stderr, "sluice-bench: CreateTopics %s: %s\n", topic,
-			rd_kafka_event_error_string(ev));
+	rv = rd_kafka_event_error(ev);
+	if (rv != RD_KAFKA_RESP_ERR_NO_ERROR) {
+		snprintf(why, why_bytes, "%s", rd_kafka_event_error_string(ev));
 		goto out_event;
 	}
 	const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
 	size_t n = 0;
 	const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &n);
-	rv = 0;
 	for (size_t i = 0; i < n; i++) {
 		rd_kafka_resp_err_t e = rd_kafka_topic_result_error(tr[i]);
 		if (e != RD_KAFKA_RESP_ERR_NO_ERROR &&
 		    e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
-			fprintf(stderr, "sluice-bench: CreateTopics %s: %s\n",
-				rd_kafka_topic_result_name(tr[i]), rd_kafka_err2str(e));
-			rv = -1;
+			const char *msg = rd_kafka_topic_result_error_string(tr[i]);
+			snprintf(why, why_bytes, "%s%s%s", rd_kafka_err2str(e),
+				 msg != NULL ? ": " : "", msg != NULL ? msg : "");
+			rv = e;
 		}
 	}
 out_event:
@@ -379,6 +432,34 @@ out:
 	rd_kafka_AdminOptions_destroy(ao);
 	rd_kafka_NewTopic_destroy(nt);
 	return rv;
+}
+
+/*
+ * Creates the topic with the admin API, retrying the errors of a cluster that is still starting,
+ * for at most `timeout_s` in all. Returns 0 when the topic exists afterwards (created now or
+ * before), -1 otherwise (with a message on stderr).
+ */
+static int create_topic(rd_kafka_t *rk, const struct opts *o, double timeout_s)
+{
+	char why[512];
+	bench_ns_t deadline = now_ns() + (bench_ns_t)(timeout_s * 1e9);
+	int attempts = 0;
+	for (;;) {
+		int left_ms = (int)((deadline - now_ns()) / NS_PER_MS);
+		rd_kafka_resp_err_t e =
+			create_topic_once(rk, o, left_ms > 1000 ? left_ms : 1000, why, sizeof why);
+		attempts++;
+		if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
+			return 0;
+		if (!create_error_transient(e) || now_ns() + CREATE_RETRY_MS * NS_PER_MS >= deadline)
+			break;
+		usleep(CREATE_RETRY_MS * 1000);
+	}
+	fprintf(stderr, "sluice-bench: CreateTopics %s (%d partitions, replication factor %d): %s "
+			"(%d attempt%s in %.0f s)\n",
+		o->topic, o->partitions, o->replication_factor, why, attempts,
+		attempts == 1 ? "" : "s", timeout_s);
+	return -1;
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -664,7 +745,7 @@ static int run_produce(const struct opts *o)
 		die("producer: %s", err);
 	rd_kafka_queue_t *q = rd_kafka_queue_get_main(rk);
 
-	if (o->create && create_topic(rk, o->topic, o->partitions, o->timeout_s) != 0) {
+	if (o->create && create_topic(rk, o, o->timeout_s) != 0) {
 		rd_kafka_queue_destroy(q);
 		rd_kafka_destroy(rk);
 		return 1;
@@ -817,6 +898,73 @@ static int run_produce(const struct opts *o)
 	return rv;
 }
 
+/*
+ * create: makes the topic, waits until every partition has a leader, and reports the time of
+ * each step and how many partitions each node leads. Returns the exit status.
+ */
+static int run_create(const struct opts *o)
+{
+	char err[512];
+	need_broker_opts(o);
+	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, base_conf(o), err, sizeof err);
+	if (rk == NULL)
+		die("client: %s", err);
+	int rv = 1;
+	bench_ns_t start = now_ns();
+	if (create_topic(rk, o, o->timeout_s) != 0)
+		goto out;
+	bench_ns_t created = now_ns();
+	if (wait_for_leaders(rk, o->topic, o->timeout_s) != 0)
+		goto out;
+	bench_ns_t led = now_ns();
+
+	/* Partitions per leader, "id:count,..." in the order the ids first appear. */
+	char counts[1024] = "";
+	const struct rd_kafka_metadata *md;
+	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, o->topic, NULL);
+	if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+		enum { LEADERS_MAX = 64 };
+		int32_t ids[LEADERS_MAX];
+		int n[LEADERS_MAX], k = 0;
+		if (md->topic_cnt == 1) {
+			for (int i = 0; i < md->topics[0].partition_cnt; i++) {
+				int32_t id = md->topics[0].partitions[i].leader;
+				int j = 0;
+				while (j < k && ids[j] != id)
+					j++;
+				if (j == k && k < LEADERS_MAX) {
+					ids[k] = id;
+					n[k++] = 0;
+				}
+				if (j < k)
+					n[j]++;
+			}
+		}
+		size_t used = 0;
+		for (int j = 0; j < k && used < sizeof counts; j++)
+			used += (size_t)snprintf(counts + used, sizeof counts - used, "%s%d:%d",
+						 j > 0 ? "," : "", (int)ids[j], n[j]);
+		rd_kafka_metadata_destroy(md);
+	}
+	rd_kafka_topic_destroy(rkt);
+
+	double create_s = (double)(created - start) / 1e9, leaders_s = (double)(led - created) / 1e9;
+	printf("create %s: %d partitions x %d replicas in %.3f s, every leader known %.3f s later; "
+	       "partitions per leader %s\n",
+	       o->topic, o->partitions, o->replication_factor, create_s, leaders_s,
+	       counts[0] != '\0' ? counts : "?");
+	printf("mode=create");
+	print_label(o);
+	printf(" topic=%s partitions=%d replication_factor=%d create_s=%.3f leaders_s=%.3f "
+	       "leader_counts=%s\n",
+	       o->topic, o->partitions, o->replication_factor, create_s, leaders_s,
+	       counts[0] != '\0' ? counts : "-");
+	rv = 0;
+out:
+	rd_kafka_destroy(rk);
+	return rv;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Baselines */
 
@@ -946,6 +1094,8 @@ int main(int argc, char **argv)
 		return run_produce(&o);
 	if (strcmp(o.mode, "consume") == 0)
 		return run_consume(&o);
+	if (strcmp(o.mode, "create") == 0)
+		return run_create(&o);
 	if (strcmp(o.mode, "disk") == 0)
 		return run_disk(&o);
 	if (strcmp(o.mode, "loopback") == 0)

@@ -34,7 +34,9 @@
 	X(EREPAIR, -15, "partition needs repair")                                                  \
 	X(EVERSION, -16, "unsupported format version")                                             \
 	X(ETIMEDOUT, -17, "timed out")                                                             \
-	X(ESTATE, -18, "operation not allowed in this state")
+	X(ESTATE, -18, "operation not allowed in this state")                                   \
+	X(ENOTLEADER, -19, "not the leader of this replica group")                                \
+	X(ENOREPLICAS, -20, "replication factor larger than the number of registered nodes")
 
 enum {
 	SLUICE_OK = 0,

@@ -41,8 +41,26 @@
 /* Producer ids are reserved on disk in blocks, so InitProducerId rarely writes. */
 #define BROKER_PRODUCER_ID_BLOCK 1000
 
+/* A voter of the metadata Raft group and where its peer listener is. */
+struct broker_voter {
+	int32_t id;
+	char host[256];
+	int port;
+};
+
+/* Voters of the metadata group (controller.quorum.voters). */
+#define BROKER_VOTERS_MAX 16
+
 struct broker_config {
 	int32_t node_id;
+	struct broker_voter voters[BROKER_VOTERS_MAX]; /* empty: this node alone */
+	int nvoters;
+	char peer_host[256]; /* peer.listener */
+	int peer_port;
+	unsigned raft_heartbeat_ms;
+	unsigned raft_election_ms;
+	int16_t offsets_replication_factor;
+	bool auto_leader_rebalance; /* move leadership back to preferred replicas */
 	char host[256];            /* listener address */
 	int port;                  /* listener port; 0 = ephemeral */
 	char advertised_host[256]; /* what Metadata tells clients */

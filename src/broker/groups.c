@@ -61,6 +61,101 @@ static struct kafka_str client_host(struct breq *r)
 	return kafka_str_c(s);
 }
 
+/* ---- coordinator placement ---------------------------------------------------------------- */
+
+/* A group is coordinated by the ready leader of its __consumer_offsets partition. When that is
+ * not this node, answers the request with NOT_COORDINATOR (the client looks the coordinator up
+ * again) and returns true. */
+static bool not_coordinator(struct breq *r, struct kafka_str group)
+{
+	struct broker *b = r->b;
+	int16_t err;
+	int32_t pidx = offsets_partition_for(group.ptr, group.len < 0 ? 0 : (size_t)group.len,
+					     b->offsets_partitions);
+
+	if (broker_partition(b, kafka_str_c(OFFSETS_TOPIC), pidx, &err) != NULL)
+		return false;
+	switch (r->h.api_key) {
+	case KAFKA_API_JOIN_GROUP: {
+		struct kafka_join_group_response resp;
+		kafka_struct_defaults(&kafka_join_group_response_desc, &resp);
+		resp.error_code = KAFKA_ERR_NOT_COORDINATOR;
+		resp.generation_id = -1;
+		if (r->h.api_version < 7)
+			resp.protocol_name = kafka_str_c("");
+		resp.leader = kafka_str_c("");
+		resp.member_id = kafka_str_c("");
+		breq_respond(r, &resp);
+		break;
+	}
+	case KAFKA_API_SYNC_GROUP: {
+		struct kafka_sync_group_response resp;
+		kafka_struct_defaults(&kafka_sync_group_response_desc, &resp);
+		resp.error_code = KAFKA_ERR_NOT_COORDINATOR;
+		resp.assignment = (struct kafka_bytes){NULL, 0};
+		breq_respond(r, &resp);
+		break;
+	}
+	case KAFKA_API_HEARTBEAT: {
+		struct kafka_heartbeat_response resp;
+		kafka_struct_defaults(&kafka_heartbeat_response_desc, &resp);
+		resp.error_code = KAFKA_ERR_NOT_COORDINATOR;
+		breq_respond(r, &resp);
+		break;
+	}
+	case KAFKA_API_LEAVE_GROUP: {
+		struct kafka_leave_group_response resp;
+		kafka_struct_defaults(&kafka_leave_group_response_desc, &resp);
+		resp.error_code = KAFKA_ERR_NOT_COORDINATOR;
+		resp.members.n = 0;
+		breq_respond(r, &resp);
+		break;
+	}
+	case KAFKA_API_OFFSET_FETCH: {
+		struct kafka_offset_fetch_response resp;
+		kafka_struct_defaults(&kafka_offset_fetch_response_desc, &resp);
+		resp.error_code = KAFKA_ERR_NOT_COORDINATOR;
+		resp.topics.n = 0;
+		breq_respond(r, &resp);
+		break;
+	}
+	case KAFKA_API_CONSUMER_GROUP_HEARTBEAT: {
+		struct kafka_consumer_group_heartbeat_response resp;
+		kafka_struct_defaults(&kafka_consumer_group_heartbeat_response_desc, &resp);
+		resp.error_code = KAFKA_ERR_NOT_COORDINATOR;
+		breq_respond(r, &resp);
+		break;
+	}
+	default:
+		return false;
+	}
+	breq_free(r);
+	return true;
+}
+
+bool groups_not_coordinator(struct breq *r)
+{
+	switch (r->h.api_key) {
+	case KAFKA_API_JOIN_GROUP:
+		return not_coordinator(r, ((struct kafka_join_group_request *)r->body)->group_id);
+	case KAFKA_API_SYNC_GROUP:
+		return not_coordinator(r, ((struct kafka_sync_group_request *)r->body)->group_id);
+	case KAFKA_API_HEARTBEAT:
+		return not_coordinator(r, ((struct kafka_heartbeat_request *)r->body)->group_id);
+	case KAFKA_API_LEAVE_GROUP:
+		return not_coordinator(r, ((struct kafka_leave_group_request *)r->body)->group_id);
+	case KAFKA_API_OFFSET_FETCH:
+		if (r->h.api_version < 2)
+			return false; /* v1 has no top-level error; its partitions fail instead */
+		return not_coordinator(r, ((struct kafka_offset_fetch_request *)r->body)->group_id);
+	case KAFKA_API_CONSUMER_GROUP_HEARTBEAT:
+		return not_coordinator(
+			r, ((struct kafka_consumer_group_heartbeat_request *)r->body)->group_id);
+	default:
+		return false;
+	}
+}
+
 /* ---- JoinGroup / SyncGroup ---------------------------------------------------------------- */
 
 static void respond_join(struct breq *r, const struct group_join_result *res)
@@ -282,8 +377,6 @@ static void commit_append_cb(struct plog_append_req *areq, int status)
 				     it->topic, it->tlen, it->partition, &it->v);
 		*it->error = rv == 0 ? KAFKA_ERR_NONE : KAFKA_ERR_COORDINATOR_NOT_AVAILABLE;
 	}
-	if (status == 0)
-		partition_advance(cc->p);
 	commit_finish(r);
 }
 
@@ -342,7 +435,7 @@ static int commit_append(struct breq *r, struct commit_ctx *cc, const char *grou
 	if (batch == NULL)
 		goto out;
 	cc->areq.data = r;
-	rv = plog_append(cc->p->log, &cc->areq, batch, 0, batch->len, 0, 0, commit_append_cb);
+	rv = partition_append(cc->p, &cc->areq, batch, commit_append_cb);
 	buf_unref(batch);
 out:
 	wbuf_free(&kv);
@@ -756,7 +849,7 @@ static int write_tombstones(struct broker *b, struct kafka_str g, struct fetch_a
 		struct plog_append_req *areq = calloc(1, sizeof *areq);
 		if (batch != NULL && areq != NULL) {
 			areq->data = data;
-			if (plog_append(p->log, areq, batch, 0, batch->len, 0, 0, cb) == 0) {
+			if (partition_append(p, areq, batch, cb) == 0) {
 				started = 1;
 				areq = NULL;
 			}
@@ -1037,60 +1130,72 @@ void groups_expire_offsets(struct broker *b)
 
 /* ---- start-up: the internal topic and the replay ----------------------------------------- */
 
-/* Replays one `__consumer_offsets` partition into the table. */
+/* Applies the offset records of one batch (control batches carry none). */
+static void apply_offsets_batch(struct broker *b, const uint8_t *batch, size_t len, int *bad)
+{
+	struct batch_header h;
+	struct records_iter it;
+	struct records_record rec;
+
+	if (batch_header_decode(batch, len, &h) != 0 || (h.attributes & BATCH_ATTR_CONTROL))
+		return;
+	if (records_iter_init(&it, batch, batch_total_bytes(&h)) == 0)
+		while (records_iter_next(&it, &rec) == 1)
+			if (offsets_apply_record(b->offsets, rec.key.ptr, rec.key.len,
+						 rec.value.ptr, rec.value.len) != 0)
+				(*bad)++;
+}
+
+/* Replays one `__consumer_offsets` replica's log into the table, up to what is on disk now;
+ * what Raft applies later arrives through on_apply. (Records of an uncommitted tail that a new
+ * leader later cuts stay in the table until overwritten: documented in docs/replication.md.) */
 static int replay_partition(struct broker *b, struct partition *p, int *bad)
 {
 	int64_t off = plog_start_offset(p->log);
+	int64_t end = plog_durable_offset(p->log);
 
-	while (off < p->hw) {
+	while (off < end) {
 		struct plog_read_result rd;
-		int rv = plog_read(p->log, off, p->hw, 1 << 20, &rd);
+		int rv = plog_read(p->log, off, end, 1 << 20, &rd);
 		if (rv != 0)
 			return rv;
 		if (rd.len == 0)
 			break;
 		for (size_t at = 0; at + BATCH_LOG_OVERHEAD <= rd.len;) {
 			struct batch_header h;
-			struct records_iter it;
-			struct records_record rec;
 			if (batch_header_decode(rd.buf->data + at, rd.len - at, &h) != 0)
 				break;
-			if (records_iter_init(&it, rd.buf->data + at, batch_total_bytes(&h)) == 0)
-				while (records_iter_next(&it, &rec) == 1)
-					if (offsets_apply_record(b->offsets, rec.key.ptr, rec.key.len,
-								 rec.value.ptr, rec.value.len) != 0)
-						(*bad)++;
+			apply_offsets_batch(b, rd.buf->data + at, batch_total_bytes(&h), bad);
 			at += batch_total_bytes(&h);
 		}
 		off = rd.next_offset;
 		buf_unref(rd.buf);
 	}
+	p->apply_end = off;
 	return 0;
 }
 
-int groups_load(struct broker *b, char *errmsg)
+static void offsets_on_apply(struct partition *p, const uint8_t *batch, size_t len)
 {
-	struct topic *tp = topics_find(&b->topics, OFFSETS_TOPIC, strlen(OFFSETS_TOPIC));
 	int bad = 0;
-	int64_t n = 0;
+	apply_offsets_batch(p->owner, batch, len, &bad);
+	if (bad > 0)
+		SLOG_WARN(MOD, "msg=\"skipped malformed offset records\" partition=%d count=%d",
+			  p->index, bad);
+}
 
-	if (tp == NULL) {
-		errmsg_printf(errmsg, "internal topic %s is missing", OFFSETS_TOPIC);
-		return SLUICE_ENOTFOUND;
-	}
-	b->offsets_partitions = tp->partitions;
-	for (int32_t i = 0; i < tp->partitions; i++) {
-		struct topic_state *ts = tp->data;
-		int rv = replay_partition(b, &ts->parts[i], &bad);
-		if (rv != 0) {
-			errmsg_printf(errmsg, "%s-%d: replaying offsets: %s", OFFSETS_TOPIC, i,
-				      err_str(rv));
-			return rv;
-		}
-		n += ts->parts[i].hw;
-	}
+void groups_attach_partition(struct broker *b, struct partition *p)
+{
+	int bad = 0;
+
+	b->offsets_partitions = p->topic->partitions;
+	p->owner = b;
+	int rv = replay_partition(b, p, &bad);
+	if (rv != 0)
+		SLOG_ERROR(MOD, "msg=\"replaying committed offsets failed\" partition=%s-%d "
+				"err=\"%s\"",
+			   OFFSETS_TOPIC, p->index, err_str(rv));
 	if (bad > 0)
 		SLOG_WARN(MOD, "msg=\"skipped malformed offset records\" count=%d", bad);
-	SLOG_INFO(MOD, "msg=\"committed offsets loaded\" records=%" PRId64, n);
-	return 0;
+	p->on_apply = offsets_on_apply;
 }

@@ -21,6 +21,7 @@ struct topic_state {
 	struct partition *parts; /* topic->partitions of them */
 	int nopen;               /* how many are open */
 	bool deleting;
+	void *doomed;            /* cluster.c's deletion in progress, waiting for opens too */
 };
 
 struct broker {
@@ -43,7 +44,10 @@ struct broker {
 	struct offsets *offsets;
 	int32_t offsets_partitions;
 	uv_timer_t group_timer;
-	bool meta_writing;          /* a topics-file write is in flight */
+	struct cluster *cluster;    /* peer transport, consensus, metadata (cluster.c) */
+	int closing_parts;          /* partitions still closing during stop */
+	int opening;                /* replicas being prepared on the worker */
+	struct create_wait *create_waits; /* CreateTopics waiting for leaders (admin.c) */
 	bool stopping;
 	int closing;   /* partitions and handles still closing during stop */
 	void (*stop_cb)(void *arg);
@@ -115,11 +119,35 @@ void handle_offset_delete(struct breq *r);
 /* The coordinator's completion callback for parked JoinGroup/SyncGroup requests. */
 void groups_complete(void *arg, void *token, const struct group_join_result *join,
 		     const struct group_sync_result *sync);
-/* Rebuilds the committed-offsets table from __consumer_offsets (start-up). */
-int groups_load(struct broker *b, char *errmsg);
 /* Expires committed offsets older than offsets.retention.minutes of groups without members. */
 void groups_expire_offsets(struct broker *b);
 void handle_fetch(struct breq *r);
+/* admin.c: the APIs that read or change cluster metadata. */
+void handle_metadata(struct breq *r);
+void handle_find_coordinator(struct breq *r);
+void handle_create_topics(struct breq *r);
+void handle_delete_topics(struct breq *r);
+void handle_init_producer_id(struct breq *r);
+/* elect.c: ElectLeaders, moving leadership to the preferred replicas. */
+void handle_elect_leaders(struct breq *r);
+const char *broker_advertised_host(const struct broker *b);
+int broker_advertised_port(const struct broker *b);
+/* Called by the cluster after each reconcile, and every tick. */
+void broker_topics_changed(struct broker *b);
+void broker_cluster_tick(struct broker *b);
+/* A replica's open job finished (cluster.c); during stop it releases its share. */
+void broker_opened_one(struct broker *b);
+/* Removes a partition directory and its files (blocking: run it on the worker). */
+int broker_remove_dir(struct fs *fs, const char *dir);
+/* Wakes every parked fetch on the topic's partitions (it is going away). */
+void broker_release_waiters(struct topic *tp);
+/* groups.c: answers a group request with NOT_COORDINATOR when this node is not its group's
+ * coordinator (the ready leader of the group's __consumer_offsets partition); returns true then
+ * (the request is answered and freed). */
+bool groups_not_coordinator(struct breq *r);
+/* groups.c: a replica of __consumer_offsets was opened here: replay it into the committed
+ * offsets table and keep the table current as Raft applies its batches. */
+void groups_attach_partition(struct broker *b, struct partition *p);
 void handle_list_offsets(struct breq *r);
 
 /* consumer_groups.c: ConsumerGroupHeartbeat and ConsumerGroupDescribe (KIP-848), and the

@@ -23,13 +23,13 @@
 #include "base/slog.h"
 #include "broker/internal.h"
 #include "kafka/records.h"
+#include "raft/cons.h"
 #include "storage/batch.h"
 
 struct produce_part {
 	struct breq *r;
 	struct partition *p;
 	struct kafka_produce_response_partition_produce_response *out;
-	struct plog_append_req areq;
 	int64_t pid;
 };
 
@@ -49,22 +49,21 @@ static void produce_finish(struct breq *r)
 	breq_free(r);
 }
 
-static void produce_append_cb(struct plog_append_req *areq, int status)
+static void produce_commit_cb(void *arg, int status, int64_t base_offset, int64_t last_offset)
 {
-	struct produce_part *pp = areq->data;
+	struct produce_part *pp = arg;
 	struct breq *r = pp->r;
 
+	(void)last_offset;
 	if (status == 0) {
 		pp->out->error_code = KAFKA_ERR_NONE;
-		pp->out->base_offset = areq->base_offset;
-		partition_advance(pp->p);
+		pp->out->base_offset = base_offset;
 	} else {
+		/* Leadership lost or the replica stopped: the outcome is unknown (the batch may
+		 * still commit under the next leader). The client retries there; an idempotent
+		 * producer's retry is recognised as a duplicate if it did commit. */
 		pp->out->error_code = broker_storage_error(status);
 		pp->out->base_offset = -1;
-		/* The batch is not in the log: forget its sequence so a retry is not taken for a
-		 * duplicate. Later appends of this partition failed with it (plog's rule). */
-		if (pp->pid >= 0)
-			pidstate_truncate(&pp->p->producers, areq->base_offset);
 	}
 	if (--r->pending == 0)
 		produce_finish(r);
@@ -220,13 +219,13 @@ void handle_produce(struct breq *r)
 				out->log_append_time_ms = now;
 			}
 			pp->p = p;
-			pp->areq.data = pp;
-			size_t off = (size_t)(pd->records.ptr - r->frame->data);
-			int rv = plog_append(p->log, &pp->areq, r->frame, off,
-					     (size_t)pd->records.len, 0, 0, produce_append_cb);
+			int64_t base_offset, last_offset;
+			int rv = cons_propose(p->group, pd->records.ptr, (size_t)pd->records.len,
+					      r->acks == 1 ? CONS_WAIT_LOCAL : CONS_WAIT_COMMIT,
+					      produce_commit_cb, pp, &base_offset, &last_offset);
 			if (rv != 0) {
 				out->error_code = broker_storage_error(rv);
-				if (rv != SLUICE_EBUSY)
+				if (rv != SLUICE_EBUSY && rv != SLUICE_ENOTLEADER)
 					SLOG_WARN(MOD, "msg=\"append refused\" topic=%.*s "
 						       "partition=%d err=\"%s\"",
 						  (int)td->name.len, td->name.ptr, pd->index,
@@ -237,8 +236,10 @@ void handle_produce(struct breq *r)
 				pp->pid = h.producer_id;
 				pidstate_record(&p->producers, h.producer_id, h.producer_epoch,
 						h.base_sequence,
-						h.base_sequence + h.last_offset_delta,
-						pp->areq.base_offset, pp->areq.last_offset);
+						h.base_sequence + h.last_offset_delta, base_offset,
+						last_offset);
+				if (p->pid_end <= last_offset)
+					p->pid_end = last_offset + 1;
 			}
 			r->pending++;
 		}

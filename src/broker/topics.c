@@ -17,76 +17,14 @@
 
 _Static_assert(TOPICS_FORMAT_VERSION == SLUICE_FORMAT_TOPICS, "the public format version must match the module's");
 
-static const char *const cleanup_policies[] = {"delete", "compact", NULL};
-static const char *const timestamp_types[] = {"CreateTime", "LogAppendTime", NULL};
-static const char *const compression_types[] = {"producer", "uncompressed", "gzip", "snappy",
-						"lz4", "zstd", NULL};
-
-const struct topic_config_key topics_config_keys[] = {
-	{"cleanup.policy", "log.cleanup.policy", TCFG_ENUM, 0, 0, cleanup_policies},
-	{"compression.type", "compression.type", TCFG_ENUM, 0, 0, compression_types},
-	{"delete.retention.ms", "log.cleaner.delete.retention.ms", TCFG_INT, 0, INT64_MAX, NULL},
-	{"max.message.bytes", "message.max.bytes", TCFG_INT, 0, INT32_MAX, NULL},
-	{"message.timestamp.type", "log.message.timestamp.type", TCFG_ENUM, 0, 0, timestamp_types},
-	{"min.insync.replicas", "min.insync.replicas", TCFG_INT, 1, INT16_MAX, NULL},
-	{"retention.bytes", "log.retention.bytes", TCFG_INT, -1, INT64_MAX, NULL},
-	{"retention.ms", "log.retention.ms", TCFG_INT, -1, INT64_MAX, NULL},
-	{"segment.bytes", "log.segment.bytes", TCFG_INT, 14, INT32_MAX, NULL},
-	{"segment.ms", "log.roll.ms", TCFG_INT, 1, INT64_MAX, NULL},
-};
-const size_t topics_config_keys_count = sizeof topics_config_keys / sizeof topics_config_keys[0];
-
 bool topics_name_valid(const char *name, size_t len)
 {
-	if (len == 0 || len > TOPIC_NAME_BYTES_MAX)
-		return false;
-	if ((len == 1 && name[0] == '.') || (len == 2 && name[0] == '.' && name[1] == '.'))
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '.' || c == '_' || c == '-'))
-			return false;
-	}
-	return true;
-}
-
-static const struct topic_config_key *find_key(const char *key)
-{
-	for (size_t i = 0; i < topics_config_keys_count; i++)
-		if (strcmp(topics_config_keys[i].name, key) == 0)
-			return &topics_config_keys[i];
-	return NULL;
+	return topicdef_name_valid(name, len);
 }
 
 int topics_config_check(const char *key, const char *value, char *errmsg)
 {
-	const struct topic_config_key *k = find_key(key);
-
-	if (k == NULL) {
-		errmsg_printf(errmsg, "unknown topic config '%s'", key);
-		return SLUICE_EINVAL;
-	}
-	if (value == NULL) {
-		errmsg_printf(errmsg, "config '%s' needs a value", key);
-		return SLUICE_EINVAL;
-	}
-	if (k->type == TCFG_ENUM) {
-		for (const char *const *c = k->choices; *c != NULL; c++)
-			if (strcmp(*c, value) == 0)
-				return 0;
-		errmsg_printf(errmsg, "invalid value '%s' for config '%s'", value, key);
-		return SLUICE_EINVAL;
-	}
-	char *end;
-	errno = 0;
-	long long v = strtoll(value, &end, 10);
-	if (errno != 0 || end == value || *end != '\0' || v < k->min || v > k->max) {
-		errmsg_printf(errmsg, "invalid value '%s' for config '%s' (an integer in [%lld, %lld])",
-			      value, key, (long long)k->min, (long long)k->max);
-		return SLUICE_EINVAL;
-	}
-	return 0;
+	return topicdef_config_check(key, value, errmsg);
 }
 
 void topics_init(struct topics *t)
@@ -105,6 +43,34 @@ void topic_free(struct topic *tp)
 	}
 	free(tp->configs);
 	free(tp);
+}
+
+int topics_set_configs(struct topic *tp, const struct topic_config *configs, int nconfigs)
+{
+	struct topic_config *v = calloc((size_t)nconfigs + 1, sizeof *v);
+
+	if (v == NULL)
+		return SLUICE_ENOMEM;
+	for (int i = 0; i < nconfigs; i++) {
+		v[i].key = strdup(configs[i].key);
+		v[i].value = strdup(configs[i].value);
+		if (v[i].key == NULL || v[i].value == NULL) {
+			for (int j = 0; j <= i; j++) {
+				free(v[j].key);
+				free(v[j].value);
+			}
+			free(v);
+			return SLUICE_ENOMEM;
+		}
+	}
+	for (int i = 0; i < tp->nconfigs; i++) {
+		free(tp->configs[i].key);
+		free(tp->configs[i].value);
+	}
+	free(tp->configs);
+	tp->configs = v;
+	tp->nconfigs = nconfigs;
+	return 0;
 }
 
 void topics_free(struct topics *t)

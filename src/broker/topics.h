@@ -31,13 +31,15 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "meta/topicdef.h"
 
-#define TOPIC_NAME_BYTES_MAX 249
 #define TOPICS_FILE_NAME "meta.sluice"
 #define TOPICS_FORMAT_VERSION 1
-/* Partitions per topic: a bound on per-topic memory and file handles on one node. */
-#define TOPIC_PARTITIONS_MAX 10000
-#define TOPIC_CONFIGS_MAX 64
+/* The name rule, the config table and these limits live in meta/topicdef.h, shared with the
+ * controller's metadata image; the broker keeps its names for them. */
+#define TOPIC_NAME_BYTES_MAX TOPICDEF_NAME_BYTES_MAX
+#define TOPIC_PARTITIONS_MAX TOPICDEF_PARTITIONS_MAX
+#define TOPIC_CONFIGS_MAX TOPICDEF_CONFIGS_MAX
 
 struct topic_config {
 	char *key;
@@ -63,18 +65,9 @@ struct topics {
 	char cluster_id[64];
 };
 
-/* A topic-level config key the broker understands. */
-struct topic_config_key {
-	const char *name;
-	const char *broker_key; /* the broker config that provides the default */
-	enum { TCFG_INT, TCFG_ENUM } type;
-	int64_t min;
-	int64_t max;
-	const char *const *choices; /* TCFG_ENUM: NULL-terminated */
-};
-
-extern const struct topic_config_key topics_config_keys[];
-extern const size_t topics_config_keys_count;
+/* The topic-level config keys the broker understands (struct topic_config_key, topicdef.h). */
+#define topics_config_keys topicdef_config_keys
+#define topics_config_keys_count topicdef_config_keys_count
 
 /* Kafka's rule: 1..249 characters of [a-zA-Z0-9._-], not "." or "..". */
 bool topics_name_valid(const char *name, size_t len);
@@ -102,6 +95,10 @@ void topics_remove(struct topics *t, struct topic *tp);
  * with topic_free. */
 void topics_detach(struct topics *t, struct topic *tp);
 void topic_free(struct topic *tp);
+
+/* Replaces the topic's configs with copies of `configs` (already validated by the image). Keeps
+ * the old ones on ENOMEM. Returns 0 or SLUICE_ENOMEM. */
+int topics_set_configs(struct topic *tp, const struct topic_config *configs, int nconfigs);
 
 /* The topic's value for `key`, or NULL when not set on the topic. */
 const char *topic_config_get(const struct topic *tp, const char *key);

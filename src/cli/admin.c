@@ -243,6 +243,7 @@ static void remember_nodes(struct admin *a, const struct kafka_metadata_response
 		memcpy(n->host, b->host.ptr, (size_t)b->host.len);
 		n->host[b->host.len] = '\0';
 		n->port = b->port;
+		n->unreachable = false;
 		a->nodes_n++;
 	}
 }
@@ -281,9 +282,24 @@ int admin_metadata(struct admin *a, const char *const *topics, size_t n,
 
 int admin_node(struct admin *a, int32_t node_id, struct client **out, char *msg)
 {
-	for (size_t i = 0; i < a->nodes_n; i++)
-		if (a->nodes[i].id == node_id)
-			return admin_connect(a, a->nodes[i].host, a->nodes[i].port, out, msg);
+	for (size_t i = 0; i < a->nodes_n; i++) {
+		struct admin_node *n = &a->nodes[i];
+		int rv;
+
+		if (n->id != node_id)
+			continue;
+		if (n->unreachable) {
+			errmsg_printf(msg, "broker %d (%s:%d): unreachable", node_id, n->host,
+				      n->port);
+			return SLUICE_EIO;
+		}
+		rv = admin_connect(a, n->host, n->port, out, msg);
+		if (rv != 0 && rv != SLUICE_ETOOLARGE)
+			n->unreachable = true;
+		if (rv != 0)
+			errmsg_wrapf(msg, "broker %d", node_id);
+		return rv;
+	}
 	errmsg_printf(msg, "broker %d is not listed in the cluster metadata", node_id);
 	return SLUICE_ENOTFOUND;
 }
@@ -468,8 +484,18 @@ err_oom:
 	return SLUICE_ENOMEM;
 }
 
-int admin_list_offsets(struct admin *a, const struct kafka_metadata_response *md,
-		       struct admin_tp *tps, size_t n, char *msg)
+/* The entry of broker `id` from the last Metadata, or NULL. */
+static struct admin_node *node_find(struct admin *a, int32_t id)
+{
+	for (size_t i = 0; i < a->nodes_n; i++)
+		if (a->nodes[i].id == id)
+			return &a->nodes[i];
+	return NULL;
+}
+
+/* admin_list_offsets() and, with `partial`, admin_list_offsets_partial(). */
+static int list_offsets(struct admin *a, const struct kafka_metadata_response *md,
+			struct admin_tp *tps, size_t n, bool partial, char *msg)
 {
 	int32_t *leader;
 	int rv = 0;
@@ -484,16 +510,48 @@ int admin_list_offsets(struct admin *a, const struct kafka_metadata_response *md
 	find_leaders(md, tps, n, leader);
 	/* One request per leader: pick the first entry whose leader has not been asked yet. */
 	for (size_t i = 0; i < n && rv == 0; i++) {
+		struct admin_node *node;
 		bool asked = false;
 
 		if (leader[i] < 0)
 			continue;
 		for (size_t k = 0; k < i && !asked; k++)
 			asked = leader[k] == leader[i];
-		if (!asked)
+		if (asked)
+			continue;
+		node = node_find(a, leader[i]);
+		if (partial && node != NULL && node->unreachable) {
+			rv = SLUICE_EIO; /* reported when it failed */
+		} else {
 			rv = list_offsets_node(a, leader[i], tps, n, leader, msg);
+			if (rv == 0 || rv == SLUICE_ENOMEM || !partial)
+				continue;
+			admin_print_error(msg);
+			if (node != NULL)
+				node->unreachable = true;
+		}
+		/* This broker's partitions go without offsets; the others are still asked. */
+		for (size_t k = i; k < n; k++) {
+			if (leader[k] != leader[i])
+				continue;
+			tps[k].error = KAFKA_ERR_BROKER_NOT_AVAILABLE;
+			tps[k].offset = -1;
+		}
+		rv = 0;
 	}
 	return rv;
+}
+
+int admin_list_offsets(struct admin *a, const struct kafka_metadata_response *md,
+		       struct admin_tp *tps, size_t n, char *msg)
+{
+	return list_offsets(a, md, tps, n, false, msg);
+}
+
+int admin_list_offsets_partial(struct admin *a, const struct kafka_metadata_response *md,
+			       struct admin_tp *tps, size_t n, char *msg)
+{
+	return list_offsets(a, md, tps, n, true, msg);
 }
 
 int admin_finish(struct admin *a, int rv, const char *msg)

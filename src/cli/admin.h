@@ -91,6 +91,7 @@ struct admin_node {
 	int32_t id;
 	char host[CLIENT_HOST_BYTES_MAX];
 	int port;
+	bool unreachable; /* connecting failed once: not tried again, each try costs the timeout */
 };
 
 struct admin {
@@ -132,7 +133,9 @@ void *admin_alloc(struct admin *a, size_t n);
 int admin_metadata(struct admin *a, const char *const *topics, size_t n,
 		   struct kafka_metadata_response *out, char *msg);
 
-/* Sets *out to a connection to broker `node_id` as listed by the last admin_metadata(). */
+/* Sets *out to a connection to broker `node_id` as listed by the last admin_metadata(). A broker
+ * that could not be connected to once fails again at once (SLUICE_EIO), until the next
+ * admin_metadata(). */
 int admin_node(struct admin *a, int32_t node_id, struct client **out, char *msg);
 
 /* Sets *out to a connection to host:port, opening it on first use. */
@@ -157,6 +160,13 @@ struct admin_tp {
  * tps[i].error; the return value is nonzero only when a broker could not be asked at all. */
 int admin_list_offsets(struct admin *a, const struct kafka_metadata_response *md,
 		       struct admin_tp *tps, size_t n, char *msg);
+
+/* Like admin_list_offsets(), for commands that show what they can (topics describe): a broker
+ * that cannot be asked (unreachable, timed out, ListOffsets unsupported) fails only its own
+ * entries, with BROKER_NOT_AVAILABLE, and the reason is printed to stderr once per broker.
+ * Returns nonzero only when out of memory. */
+int admin_list_offsets_partial(struct admin *a, const struct kafka_metadata_response *md,
+			       struct admin_tp *tps, size_t n, char *msg);
 
 /* Finds `topic` in a Metadata response, or NULL. */
 const struct kafka_metadata_response_metadata_response_topic *

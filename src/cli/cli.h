@@ -31,8 +31,10 @@ struct cli_command {
 int cli_subcommand(const char *group, const struct cli_command *commands, size_t count, int argc,
 		   char **argv);
 
-/* `sluice topics ...` (topics.c) and `sluice groups ...` (groups.c). */
+/* `sluice topics ...` (topics.c), `sluice groups ...` (groups.c) and `sluice partitions ...`
+ * (partitions.c). */
 int cli_topics_main(int argc, char **argv);
 int cli_groups_main(int argc, char **argv);
+int cli_partitions_main(int argc, char **argv);
 
 #endif

@@ -2,8 +2,12 @@
  * topics: `sluice topics list|describe|create|delete`, spoken directly in the Kafka protocol.
  *
  *   list      Metadata (all topics): name, partition count, replication factor.
- *   describe  Metadata (one topic), ListOffsets twice (EARLIEST = log start offset, LATEST =
- *             high watermark) to each partition's leader, DescribeConfigs v1 for the topic.
+ *   describe  Metadata (one topic): each partition's leader and replicas (the first is the
+ *             preferred leader); ListOffsets twice (EARLIEST = log start offset, LATEST = high
+ *             watermark) to each partition's leader, wherever it is in the cluster;
+ *             DescribeConfigs v1 for the topic. A leader that cannot be reached, or a partition
+ *             without one, costs only that partition's offsets (shown as the error), so the
+ *             command still shows who leads what while a node is down.
  *   create    CreateTopics v2+; partitions and replication factor default to the broker's
  *             (-1, KIP-464) when the broker speaks v4+, else to 1.
  *   delete    DeleteTopics v1+.
@@ -258,15 +262,20 @@ static int describe_print_table(const md_topic *t, const struct admin_tp *tps,
 	table_init(&pt, 6, pheaders);
 	for (int32_t i = 0; i < np; i++) {
 		const md_partition *p = &t->partitions.v[i];
+		char leader[16];
 		char replicas[256];
 		char isr[256];
 		char lso[32];
 		char hw[32];
 
+		if (p->leader_id >= 0)
+			snprintf(leader, sizeof leader, "%d", p->leader_id);
+		else
+			snprintf(leader, sizeof leader, "none");
 		print_int_list(replicas, sizeof replicas, p->replica_nodes.v, p->replica_nodes.n);
 		print_int_list(isr, sizeof isr, p->isr_nodes.v, p->isr_nodes.n);
-		table_addf(&pt, "%d\t%d\t%s\t%s\t%s\t%s", p->partition_index, p->leader_id,
-			   replicas, isr, offset_cell(lso, sizeof lso, &tps[i]),
+		table_addf(&pt, "%d\t%s\t%s\t%s\t%s\t%s", p->partition_index, leader, replicas, isr,
+			   offset_cell(lso, sizeof lso, &tps[i]),
 			   offset_cell(hw, sizeof hw, &tps[np + i]));
 	}
 	rv = table_print(&pt, stdout);
@@ -340,9 +349,9 @@ static int topics_describe(int argc, char **argv)
 		tps[i].timestamp = ADMIN_OFFSET_EARLIEST;
 		tps[np + i].timestamp = ADMIN_OFFSET_LATEST;
 	}
-	rv = admin_list_offsets(&a, &md, tps, (size_t)np, msg);
+	rv = admin_list_offsets_partial(&a, &md, tps, (size_t)np, msg);
 	if (rv == 0)
-		rv = admin_list_offsets(&a, &md, tps + np, (size_t)np, msg);
+		rv = admin_list_offsets_partial(&a, &md, tps + np, (size_t)np, msg);
 	if (rv != 0)
 		return admin_finish(&a, rv, msg);
 

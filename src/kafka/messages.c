@@ -1903,6 +1903,78 @@ const struct kafka_struct_desc kafka_create_partitions_response_desc = {
 	sizeof(struct kafka_create_partitions_response)
 };
 
+static const struct kafka_field kafka_elect_leaders_request_topic_partitions_fields[] = {
+	{ "Topic", offsetof(struct kafka_elect_leaders_request_topic_partitions, topic),
+	  KAFKA_T_STRING, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+	{ "PartitionId",
+	  offsetof(struct kafka_elect_leaders_request_topic_partitions, partition_id),
+	  KAFKA_T_ARRAY, KAFKA_T_INT32, 0, 32767, 1, 0, -1, 0, NULL },
+};
+const struct kafka_struct_desc kafka_elect_leaders_request_topic_partitions_desc = {
+	"kafka_elect_leaders_request_topic_partitions",
+	kafka_elect_leaders_request_topic_partitions_fields, 2,
+	sizeof(struct kafka_elect_leaders_request_topic_partitions)
+};
+
+static const struct kafka_field kafka_elect_leaders_request_fields[] = {
+	{ "ElectionType", offsetof(struct kafka_elect_leaders_request, election_type), KAFKA_T_INT8,
+	  KAFKA_T_NONE, 1, 32767, 1, 0, -1, 0, NULL },
+	{ "TopicPartitions", offsetof(struct kafka_elect_leaders_request, topic_partitions),
+	  KAFKA_T_ARRAY, KAFKA_T_STRUCT, 0, 32767, 0, 32767, -1, 0,
+	  &kafka_elect_leaders_request_topic_partitions_desc },
+	{ "TimeoutMs", offsetof(struct kafka_elect_leaders_request, timeout_ms), KAFKA_T_INT32,
+	  KAFKA_T_NONE, 0, 32767, 1, 0, -1, 60000, NULL },
+};
+const struct kafka_struct_desc kafka_elect_leaders_request_desc = {
+	"kafka_elect_leaders_request", kafka_elect_leaders_request_fields, 3,
+	sizeof(struct kafka_elect_leaders_request)
+};
+
+static const struct kafka_field kafka_elect_leaders_response_partition_result_fields[] = {
+	{ "PartitionId",
+	  offsetof(struct kafka_elect_leaders_response_partition_result, partition_id),
+	  KAFKA_T_INT32, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+	{ "ErrorCode", offsetof(struct kafka_elect_leaders_response_partition_result, error_code),
+	  KAFKA_T_INT16, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+	{ "ErrorMessage",
+	  offsetof(struct kafka_elect_leaders_response_partition_result, error_message),
+	  KAFKA_T_STRING, KAFKA_T_NONE, 0, 32767, 0, 32767, -1, 0, NULL },
+};
+const struct kafka_struct_desc kafka_elect_leaders_response_partition_result_desc = {
+	"kafka_elect_leaders_response_partition_result",
+	kafka_elect_leaders_response_partition_result_fields, 3,
+	sizeof(struct kafka_elect_leaders_response_partition_result)
+};
+
+static const struct kafka_field kafka_elect_leaders_response_replica_election_result_fields[] = {
+	{ "Topic", offsetof(struct kafka_elect_leaders_response_replica_election_result, topic),
+	  KAFKA_T_STRING, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+	{ "PartitionResult",
+	  offsetof(struct kafka_elect_leaders_response_replica_election_result, partition_result),
+	  KAFKA_T_ARRAY, KAFKA_T_STRUCT, 0, 32767, 1, 0, -1, 0,
+	  &kafka_elect_leaders_response_partition_result_desc },
+};
+const struct kafka_struct_desc kafka_elect_leaders_response_replica_election_result_desc = {
+	"kafka_elect_leaders_response_replica_election_result",
+	kafka_elect_leaders_response_replica_election_result_fields, 2,
+	sizeof(struct kafka_elect_leaders_response_replica_election_result)
+};
+
+static const struct kafka_field kafka_elect_leaders_response_fields[] = {
+	{ "ThrottleTimeMs", offsetof(struct kafka_elect_leaders_response, throttle_time_ms),
+	  KAFKA_T_INT32, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+	{ "ErrorCode", offsetof(struct kafka_elect_leaders_response, error_code), KAFKA_T_INT16,
+	  KAFKA_T_NONE, 1, 32767, 1, 0, -1, 0, NULL },
+	{ "ReplicaElectionResults",
+	  offsetof(struct kafka_elect_leaders_response, replica_election_results), KAFKA_T_ARRAY,
+	  KAFKA_T_STRUCT, 0, 32767, 1, 0, -1, 0,
+	  &kafka_elect_leaders_response_replica_election_result_desc },
+};
+const struct kafka_struct_desc kafka_elect_leaders_response_desc = {
+	"kafka_elect_leaders_response", kafka_elect_leaders_response_fields, 3,
+	sizeof(struct kafka_elect_leaders_response)
+};
+
 static const struct kafka_field kafka_sasl_handshake_request_fields[] = {
 	{ "Mechanism", offsetof(struct kafka_sasl_handshake_request, mechanism), KAFKA_T_STRING,
 	  KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
@@ -2185,6 +2257,8 @@ const struct kafka_api kafka_apis[] = {
 	  &kafka_offset_delete_response_desc },
 	{ 37, "CreatePartitions", 0, 3, 2, &kafka_create_partitions_request_desc,
 	  &kafka_create_partitions_response_desc },
+	{ 43, "ElectLeaders", 0, 2, 2, &kafka_elect_leaders_request_desc,
+	  &kafka_elect_leaders_response_desc },
 	{ 17, "SaslHandshake", 0, 1, -1, &kafka_sasl_handshake_request_desc,
 	  &kafka_sasl_handshake_response_desc },
 	{ 68, "ConsumerGroupHeartbeat", 0, 1, 0, &kafka_consumer_group_heartbeat_request_desc,

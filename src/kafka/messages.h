@@ -1014,6 +1014,44 @@ struct kafka_create_partitions_response {
 };
 extern const struct kafka_struct_desc kafka_create_partitions_response_desc;
 
+/* ElectLeaders (KIP-183, KIP-460): ask for the preferred replica (ElectionType 0) or any live
+ * replica (1, "unclean") to become leader. */
+struct kafka_elect_leaders_request_topic_partitions {
+	struct kafka_str topic;            /* Topic, v0+ */
+	KAFKA_ARRAY(int32_t) partition_id; /* PartitionId, v0+ */
+};
+extern const struct kafka_struct_desc kafka_elect_leaders_request_topic_partitions_desc;
+
+struct kafka_elect_leaders_request {
+	int8_t election_type; /* ElectionType, v1+ (0 = PREFERRED, 1 = UNCLEAN) */
+	KAFKA_ARRAY(struct kafka_elect_leaders_request_topic_partitions)
+	topic_partitions;   /* TopicPartitions, v0+, nullable v0+ (null = every partition) */
+	int32_t timeout_ms; /* TimeoutMs, v0+, default 60000 */
+};
+extern const struct kafka_struct_desc kafka_elect_leaders_request_desc;
+
+struct kafka_elect_leaders_response_partition_result {
+	int32_t partition_id;           /* PartitionId, v0+ */
+	int16_t error_code;             /* ErrorCode, v0+ */
+	struct kafka_str error_message; /* ErrorMessage, v0+, nullable v0+ */
+};
+extern const struct kafka_struct_desc kafka_elect_leaders_response_partition_result_desc;
+
+struct kafka_elect_leaders_response_replica_election_result {
+	struct kafka_str topic; /* Topic, v0+ */
+	KAFKA_ARRAY(struct kafka_elect_leaders_response_partition_result)
+	partition_result; /* PartitionResult, v0+ */
+};
+extern const struct kafka_struct_desc kafka_elect_leaders_response_replica_election_result_desc;
+
+struct kafka_elect_leaders_response {
+	int32_t throttle_time_ms; /* ThrottleTimeMs, v0+ */
+	int16_t error_code;       /* ErrorCode, v1+ */
+	KAFKA_ARRAY(struct kafka_elect_leaders_response_replica_election_result)
+	replica_election_results; /* ReplicaElectionResults, v0+ */
+};
+extern const struct kafka_struct_desc kafka_elect_leaders_response_desc;
+
 struct kafka_sasl_handshake_request {
 	struct kafka_str mechanism; /* Mechanism, v0+ */
 };

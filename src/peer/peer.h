@@ -3,22 +3,28 @@
  * between the two nodes (Raft messages of every group, leadership announcements, controller
  * requests, log catch-up), as frames tagged with a channel.
  *
- * The node with the lower id dials; the other accepts. The dialer sends a HELLO (cluster id,
- * its node id) first; a connection with a wrong cluster id or an unknown node id is closed with a
- * log line. Frames written in one loop turn go out in one write (coalescing: heartbeats of many
- * groups share a packet). Each peer has a bounded send queue (`queue_bytes_max`): a send that
- * does not fit is refused with SLUICE_EBUSY, so a slow or dead peer never grows memory without
- * limit (Raft retries on its own). A lost connection is redialled with exponential backoff
- * (backoff_ms_min..backoff_ms_max); a dial that does not complete in connect_timeout_ms is
- * abandoned; a connection on which nothing arrives for idle_timeout_ms is closed.
+ * The node with the lower id dials; the other accepts. The dialer sends a HELLO (format version,
+ * cluster id hash, its node id, the id it meant to reach) first and the acceptor answers with its
+ * own; a connection with another format version, a wrong cluster id, an unknown node id, a node
+ * dialling the wrong way, or one that reached the wrong node is closed with a log line. Frames
+ * queued in one loop turn go out in one write (coalescing: heartbeats of many groups share a
+ * packet). Each peer has a bounded send queue (`queue_bytes_max`): a send that does not fit is
+ * refused with SLUICE_EBUSY, so a slow or dead peer never grows memory without limit (Raft
+ * retries on its own). A lost connection is redialled with exponential backoff and jitter
+ * (backoff_ms_min..backoff_ms_max); a dial (resolve, connect and HELLO) that does not complete in
+ * connect_timeout_ms is abandoned; a connection on which nothing arrives for idle_timeout_ms is
+ * closed, and each side sends a keepalive when it has written nothing for a third of that.
+ * A frame over frame_bytes_max, or any other breach of the format, closes the connection with a
+ * log line naming the peer and the reason.
  *
  * Frame format (version PEER_FORMAT_VERSION, big-endian), documented beside the code in peer.c.
  *
  * Invariants:
  *   1. Frames between two nodes arrive in the order they were sent, or not at all (a connection
- *      lost mid-queue drops what it held).
+ *      lost mid-queue drops what it held: frames queued or being written when an established
+ *      connection is lost are discarded and counted in dropped_lost).
  *   2. Memory queued per peer is at most queue_bytes_max plus one frame.
- *   3. Every callback runs on the loop thread.
+ *   3. Every callback runs on the loop thread; none runs after peer_net_close() except its cb.
  */
 #ifndef SLUICE_PEER_PEER_H
 #define SLUICE_PEER_PEER_H
@@ -31,6 +37,10 @@
 
 #define PEER_FORMAT_VERSION 1
 
+/* Longest host name or address text accepted for a node or the listener (a DNS name is at most
+ * 253 bytes). */
+#define PEER_HOST_BYTES_MAX 255
+
 enum peer_channel {
 	PEER_CHANNEL_RAFT = 1,    /* rmsg-encoded raft messages */
 	PEER_CHANNEL_LEADERS = 2, /* leadership announcements */
@@ -39,55 +49,76 @@ enum peer_channel {
 };
 
 struct peer_config {
-	uint32_t node_id;
-	uint64_t cluster_id_hash;   /* peers must agree */
-	const char *listen_host;    /* NULL: do not listen */
-	uint16_t listen_port;       /* 0: pick one (see peer_net_port) */
-	size_t frame_bytes_max;     /* largest frame accepted or sent (default 16 MiB) */
-	size_t queue_bytes_max;     /* per peer send queue (default 64 MiB) */
-	unsigned backoff_ms_min;    /* default 50 */
-	unsigned backoff_ms_max;    /* default 2000 */
-	unsigned connect_timeout_ms;/* default 2000 */
-	unsigned idle_timeout_ms;   /* default 10000; peers send a keepalive every third of it */
+	uint32_t node_id;            /* > 0 */
+	uint64_t cluster_id_hash;    /* peers must agree */
+	const char *listen_host;     /* NULL: do not listen; copied by peer_net_start */
+	uint16_t listen_port;        /* 0: pick one (see peer_net_port) */
+	size_t frame_bytes_max;      /* largest frame payload accepted or sent, 1..UINT32_MAX
+				      * (default 16 MiB) */
+	size_t queue_bytes_max;      /* per peer: frames queued or being written, headers included
+				      * (default 64 MiB) */
+	unsigned backoff_ms_min;     /* default 50; >= 1 */
+	unsigned backoff_ms_max;     /* default 2000; >= backoff_ms_min */
+	unsigned connect_timeout_ms; /* default 2000; 0: none */
+	unsigned idle_timeout_ms;    /* default 10000; peers send a keepalive every third of it;
+				      * 0: no idle timeout and no keepalives */
 };
 
 void peer_config_default(struct peer_config *c);
 
-/* A frame arrived from node `from` on `channel`. `p` is valid only during the call. */
+/* A frame arrived from node `from` on `channel`. `p` is valid only during the call. The callback
+ * may call peer_net_send() and peer_net_close(). */
 typedef void (*peer_recv_cb)(void *arg, uint32_t from, uint16_t channel, const uint8_t *p,
 			     size_t n);
-/* The connection to `node` came up (`up` true) or went down. */
+/* The connection to `node` came up (`up` true: the HELLOs were exchanged) or an established one
+ * went down. Failed dials are not reported. May call peer_net_send() and peer_net_close(). */
 typedef void (*peer_link_cb)(void *arg, uint32_t node, bool up);
 
 struct peer_net;
 
-/* Starts listening (if configured). Errors name the cause in `errmsg`. */
+/* Starts listening (if configured) on `loop`. `cfg` is copied; `link` may be NULL. A listen host
+ * that is not a numeric address is resolved here, blocking: call this at start-up. Returns 0 and
+ * sets *out, or SLUICE_EINVAL (bad configuration), SLUICE_EIO (bind or listen failed),
+ * SLUICE_ENOMEM, with `errmsg` (may be NULL) naming the cause. After a failure the loop may hold
+ * closing handles: running it once more finishes them. */
 int peer_net_start(uv_loop_t *loop, const struct peer_config *cfg, peer_recv_cb recv,
 		   peer_link_cb link, void *arg, struct peer_net **out, char *errmsg);
 
-/* Declares a peer node and where to reach it. Calling it again for the same id updates the
- * address (the next dial uses it). */
+/* Declares a peer node and where to reach it (`host` numeric or a name, resolved
+ * asynchronously at each dial). Calling it again for the same id updates the address (the next
+ * dial uses it). If our id is the lower one, dialling starts at once. Returns 0, SLUICE_EINVAL
+ * (id 0 or ours, empty or over-long host, port 0), SLUICE_ERANGE (too many nodes),
+ * SLUICE_ECLOSED (closing) or SLUICE_ENOMEM. */
 int peer_net_add_node(struct peer_net *n, uint32_t id, const char *host, uint16_t port);
 
 /* Queues one frame (the concatenation of iov) for `node`: 0, SLUICE_EBUSY when the peer's queue
- * is full, SLUICE_ENOTFOUND for an unknown node, SLUICE_ETOOLARGE over frame_bytes_max. The
- * bytes are copied; the caller keeps ownership of iov. A frame to a peer that is not connected
- * is queued (within the limit) and sent once connected. */
+ * is full (counted in dropped_full), SLUICE_ENOTFOUND for an unknown node, SLUICE_ETOOLARGE over
+ * frame_bytes_max, SLUICE_ECLOSED after peer_net_close, SLUICE_ENOMEM. The bytes are copied; the
+ * caller keeps ownership of iov. A frame to a peer that is not connected is queued (within the
+ * limit) and sent once connected. */
 int peer_net_send(struct peer_net *n, uint32_t node, uint16_t channel, const struct iovec *iov,
 		  int iovcnt);
 
 bool peer_net_connected(const struct peer_net *n, uint32_t node);
+/* The port listened on (the one picked for listen_port 0), 0 when not listening. */
 uint16_t peer_net_port(const struct peer_net *n);
+/* Bytes queued or being written for `node` (what queue_bytes_max bounds); 0 if unknown. */
+size_t peer_net_queued_bytes(const struct peer_net *n, uint32_t node);
 
 struct peer_stats {
-	uint64_t frames_sent, frames_recv, bytes_sent, bytes_recv;
-	uint64_t writes;       /* write calls (frames per write = coalescing) */
+	uint64_t frames_sent, frames_recv, bytes_sent, bytes_recv; /* frames: data frames only;
+								    * bytes: all on the wire */
+	uint64_t writes;       /* write calls for queued frames (frames per write = coalescing) */
 	uint64_t dropped_full; /* sends refused because a queue was full */
-	uint64_t connects, disconnects;
+	uint64_t dropped_lost; /* frames discarded because their connection was lost or closed */
+	uint64_t rejected; /* connections closed for breaking the protocol (bad HELLO or frame) */
+	uint64_t connects, disconnects; /* established connections made and lost */
 };
 void peer_net_stats(const struct peer_net *n, struct peer_stats *out);
 
-/* Closes every connection and the listener; `cb` runs when all handles are closed. */
+/* Closes every connection and the listener and drops every queued frame; no recv or link
+ * callback runs after this call. `cb` (may be NULL) runs when all handles are closed, after which
+ * `n` is freed. Call at most once; may be called from a recv or link callback. */
 void peer_net_close(struct peer_net *n, void (*cb)(void *arg), void *arg);
 
 #endif

@@ -12,12 +12,15 @@
  * stderr.
  */
 #include <signal.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "base/config.h"
 #include "base/err.h"
 #include "base/slog.h"
+#include "raft/cons.h"
 #include "server/server.h"
 #include "server/server_config.h"
 
@@ -136,6 +139,18 @@ bad:
 	return EXIT_USAGE;
 }
 
+/* Every partition replica keeps a few files open (segment, indexes): lift the soft limit on
+ * descriptors to the hard one, so a node with thousands of replicas does not run out. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			SLOG_WARN("server", "msg=\"cannot raise the open files limit\"");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	static struct server server;
@@ -158,6 +173,12 @@ int main(int argc, char **argv)
 	/* A client closing its socket must cost a connection, not the process. */
 	signal(SIGPIPE, SIG_IGN);
 
+	rc = cons_library_check(errmsg);
+	if (rc != 0) {
+		SLOG_ERROR("server", "msg=\"cannot start\" error=\"%s\"", errmsg);
+		return EXIT_START_FAILED;
+	}
+	raise_fd_limit();
 	rc = server_start(&server, &config, errmsg);
 	if (rc != 0) {
 		SLOG_ERROR("server", "msg=\"cannot start\" error=\"%s\"", errmsg);

@@ -105,6 +105,27 @@ static void broker_config_from(const struct server_config *c, struct broker_conf
 {
 	memset(bc, 0, sizeof *bc);
 	bc->node_id = (int32_t)c->node_id;
+	parse_listener(c->peer_listener, bc->peer_host, sizeof bc->peer_host, &bc->peer_port);
+	/* id@host:port,... (checked by server_config_check). */
+	for (const char *v = c->controller_quorum_voters; *v != '\0' && bc->nvoters < BROKER_VOTERS_MAX;) {
+		const char *end = strchr(v, ',');
+		size_t n = end ? (size_t)(end - v) : strlen(v);
+		char item[CONFIG_STRING_BYTES_MAX];
+		snprintf(item, sizeof item, "%.*s", (int)n, v);
+		char *at = strchr(item, '@');
+		if (at != NULL) {
+			struct broker_voter *bv = &bc->voters[bc->nvoters++];
+			bv->id = (int32_t)strtol(item, NULL, 10);
+			parse_listener(at + 1, bv->host, sizeof bv->host, &bv->port);
+		}
+		v += n;
+		if (*v == ',')
+			v++;
+	}
+	bc->raft_heartbeat_ms = (unsigned)c->raft_heartbeat_ms;
+	bc->raft_election_ms = (unsigned)c->raft_election_ms;
+	bc->offsets_replication_factor = (int16_t)c->offsets_topic_replication_factor;
+	bc->auto_leader_rebalance = c->auto_leader_rebalance_enable;
 	parse_listener(c->listeners, bc->host, sizeof bc->host, &bc->port);
 	if (c->advertised_listeners[0] != '\0')
 		parse_listener(c->advertised_listeners, bc->advertised_host,
@@ -197,7 +218,9 @@ int server_start(struct server *s, const struct server_config *config, char *err
 		goto err_after_datadir;
 
 	move(s, SERVER_RUNNING);
-	SLOG_INFO(MODULE, "msg=\"ready\"");
+	/* "ready" comes from the cluster once this node is registered in the metadata image
+	 * (cluster.c); until then clients get retriable errors. */
+	SLOG_INFO(MODULE, "msg=\"started\"");
 	return 0;
 
 err_after_datadir:

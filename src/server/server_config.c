@@ -93,6 +93,17 @@ const struct config_key server_config_schema[] = {
 	{ "offsets.topic.num.partitions", CONFIG_INT, FIELD(offsets_topic_num_partitions), 1, 1000,
 	  "50", "partitions of the internal topic __consumer_offsets (fixed when it is first "
 	  "created)" },
+	{ "offsets.topic.replication.factor", CONFIG_INT, FIELD(offsets_topic_replication_factor),
+	  1, 7, "3", "replicas of __consumer_offsets' partitions (fewer when the cluster has fewer "
+	  "nodes when it is created)" },
+	{ "auto.leader.rebalance.enable", CONFIG_BOOL, FIELD(auto_leader_rebalance_enable), 0, 0,
+	  "true", "every 10 s, move each partition's leadership back to its preferred replica "
+	  "(the first in its replica list) through Raft leadership transfer" },
+	{ "raft.heartbeat.ms", CONFIG_INT, FIELD(raft_heartbeat_ms), 10, 10000, "100",
+	  "Raft heartbeat interval of every replica group (and the tick of all groups)" },
+	{ "raft.election.timeout.ms", CONFIG_INT, FIELD(raft_election_ms), 100, 60000, "1000",
+	  "Raft election timeout (randomised between 1x and 2x); a leader that cannot reach a "
+	  "majority for this long steps down" },
 	{ "offsets.retention.minutes", CONFIG_INT, FIELD(offsets_retention_minutes), 0,
 	  INT32_LIMIT, "10080", "committed offsets of a group without members expire this long "
 	  "after their commit (7 days); 0 keeps them forever" },

@@ -39,6 +39,10 @@ struct server_config {
 	int64_t socket_request_max_bytes;
 	int64_t inflight_requests_per_connection_max;
 	int64_t offsets_topic_num_partitions;
+	int64_t offsets_topic_replication_factor;
+	int64_t raft_heartbeat_ms;
+	bool auto_leader_rebalance_enable;
+	int64_t raft_election_ms;
 	int64_t offsets_retention_minutes;
 	int64_t group_min_session_timeout_ms;
 	int64_t group_max_session_timeout_ms;

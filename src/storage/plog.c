@@ -13,6 +13,15 @@
  *                into `<base>.log.cleaned`, fdatasync, stale indexes removed, rename over
  *                `<base>.log`, directory fsync, new indexes (pass 2)
  *   OP_CLOSE     write the active segment's indexes and close every file
+ *   OP_STATE     write the state file (log start, Raft term and vote, flags)
+ *   OP_RESET     write the state file with the new log start, then remove every old segment
+ *   OP_WORK      run a caller's function (plog_submit_work), ordered with the rest
+ *
+ * The state file has one writer, this queue: OP_DELETE, OP_STATE and OP_RESET carry a copy of it.
+ * A new term or vote (plog_set_raft_state) updates every such op that is queued but not started,
+ * or queues an OP_STATE when there is none, so writes coalesce and never go back to an older
+ * term. Two OP_STATE ops are allocated at open (at most one queued and one in flight), so
+ * recording a term cannot fail for lack of memory.
  *
  * Appends are queued into the newest not-yet-started OP_WRITE, so everything that arrives while
  * one write+sync is in flight goes out in the next one. Offsets, byte positions and segment rolls
@@ -63,7 +72,7 @@
 /* pwritev takes at most this many buffers per call; fs_posix splits larger arrays itself. */
 #define OP_IOV_BATCH 256
 
-enum op_kind { OP_WRITE, OP_TRUNCATE, OP_DELETE, OP_COMPACT, OP_CLOSE };
+enum op_kind { OP_WRITE, OP_TRUNCATE, OP_DELETE, OP_COMPACT, OP_CLOSE, OP_STATE, OP_RESET, OP_WORK };
 
 /* Suffix of a segment being rewritten by compaction; such files are removed on open. */
 #define CLEANED_SUFFIX ".cleaned"
@@ -120,8 +129,20 @@ struct op {
 	struct segment **doomed;
 	int ndoomed;
 
-	/* OP_DELETE */
+	/* OP_DELETE, OP_STATE, OP_RESET: the state file to write. `state_seq` is the Raft state
+	 * sequence it carries; the worker sets `state_written` once the file is durable. */
 	struct pstate state;
+	bool carries_state;
+	bool state_written;
+	uint64_t state_seq;
+
+	/* OP_RESET */
+	void (*reset_done)(void *arg, int status);
+	void *reset_arg;
+
+	/* OP_WORK */
+	struct plog_work *work;
+	bool skip; /* a write before it failed: do not run, complete with `status` */
 
 	/* OP_COMPACT */
 	const struct plog_compactor *compactor;
@@ -166,11 +187,39 @@ struct plog {
 
 	bool closing;
 	bool failed;
+	bool opened;    /* plog_open returned: state writes go through the op queue */
+	bool sync_mode; /* run ops on the calling thread (plog_append_sync & co.) */
 	errmsg_t failure;
 	struct plog_stats stats;
+
+	/* Raft state (see plog.h) */
+	uint64_t state_seq;     /* last sequence handed out */
+	uint64_t state_durable; /* every sequence <= it is durable */
+	plog_raft_state_cb state_cb;
+	void *state_arg;
+	struct op *state_spare[2]; /* free OP_STATE ops */
+	errmsg_t state_error;      /* why the last state write failed */
+
+	int64_t retention_limit; /* retention keeps segments holding offsets >= it */
+
+	void (*failed_cb)(void *arg, const char *why); /* plog_on_failed */
+	void *failed_arg;
+	bool failed_told;
 };
 
 static void kick(struct plog *l);
+static void cancel_from(struct plog *l, int64_t offset);
+
+/* Runs the plog_on_failed hook once, after the log stopped itself. Called last in the
+ * completions that can stop it. */
+static void tell_failed(struct plog *l)
+{
+	if (!l->failed || l->failed_told)
+		return;
+	l->failed_told = true;
+	if (l->failed_cb != NULL)
+		l->failed_cb(l->failed_arg, l->failure);
+}
 
 static struct segment *active(const struct plog *l)
 {
@@ -406,7 +455,7 @@ static int write_work(struct plog *l, struct op *op)
 			cur = r->seg;
 			pos = r->pos;
 		}
-		iov[niov].iov_base = r->buf->data + r->off;
+		iov[niov].iov_base = r->bytes;
 		iov[niov].iov_len = r->len;
 		niov++;
 		prev_seg = r->seg;
@@ -517,6 +566,7 @@ static int delete_work(struct plog *l, struct op *op)
 	rv = pstate_store(l->fs, l->dir, &op->state, op->errmsg);
 	if (rv != 0)
 		return rv;
+	op->state_written = true;
 	for (int i = 0; i < op->ndoomed; i++) {
 		rv = unlink_segment_files(l, op->doomed[i]);
 		if (rv != 0) {
@@ -526,6 +576,38 @@ static int delete_work(struct plog *l, struct op *op)
 		}
 	}
 	return l->fs->sync_dir(l->fs, l->dir);
+}
+
+static int state_work(struct plog *l, struct op *op)
+{
+	int rv = pstate_store(l->fs, l->dir, &op->state, op->errmsg);
+
+	op->state_written = rv == 0;
+	return rv;
+}
+
+/* A reset: the new log start is durable before any old segment goes, and the old segments go
+ * oldest first, so a crash leaves an empty log at the new start or a suffix of the old log (open
+ * removes the segments wholly below the persisted start), never a log with a hole. */
+static int reset_work(struct plog *l, struct op *op)
+{
+	int rv = pstate_store(l->fs, l->dir, &op->state, op->errmsg);
+
+	if (rv != 0)
+		return rv;
+	op->state_written = true;
+	for (int i = 0; i < op->ndoomed; i++) {
+		rv = unlink_segment_files(l, op->doomed[i]);
+		if (rv != 0) {
+			errmsg_printf(op->errmsg, "%s: remove: %s", op->doomed[i]->path,
+				      err_str(rv));
+			return rv;
+		}
+	}
+	rv = l->fs->sync_dir(l->fs, l->dir);
+	if (rv != 0)
+		errmsg_printf(op->errmsg, "%s: directory fsync: %s", l->dir, err_str(rv));
+	return rv;
 }
 
 static int close_work(struct plog *l, struct op *op)
@@ -851,6 +933,16 @@ static void op_work(struct exec_job *job)
 	case OP_CLOSE:
 		op->status = close_work(l, op);
 		break;
+	case OP_STATE:
+		op->status = state_work(l, op);
+		break;
+	case OP_RESET:
+		op->status = reset_work(l, op);
+		break;
+	case OP_WORK:
+		if (!op->skip)
+			op->work->work(op->work);
+		break;
 	}
 }
 
@@ -969,6 +1061,11 @@ static void write_done(struct plog *l, struct op *op)
 	op->head = NULL;
 	for (struct op **pp = &l->ops_head; *pp != NULL;) {
 		struct op *q = *pp;
+		if (q->kind == OP_WORK && !q->skip) {
+			/* Work ordered after these appends must not run as if they were durable. */
+			q->skip = true;
+			q->status = op->status;
+		}
 		if (q->kind != OP_WRITE) {
 			pp = &q->next;
 			continue;
@@ -993,6 +1090,7 @@ static void write_done(struct plog *l, struct op *op)
 	assert(plog_invariants(l));
 	kick(l);
 	finish_reqs(failed, status, l);
+	tell_failed(l);
 }
 
 static bool seg_in_log(const struct plog *l, const struct segment *s)
@@ -1052,6 +1150,84 @@ static void compact_done(struct plog *l, struct op *op)
 	cb(arg, status, &st);
 }
 
+/* ---- Raft state ---------------------------------------------------------------------------- */
+
+static struct op *state_op_get(struct plog *l)
+{
+	for (int i = 0; i < 2; i++) {
+		struct op *op = l->state_spare[i];
+		if (op != NULL) {
+			l->state_spare[i] = NULL;
+			memset(op, 0, sizeof *op);
+			op->log = l;
+			op->kind = OP_STATE;
+			op->job.work = op_work;
+			op->job.done = op_done;
+			return op;
+		}
+	}
+	return NULL;
+}
+
+static void state_op_put(struct plog *l, struct op *op)
+{
+	for (int i = 0; i < 2; i++) {
+		if (l->state_spare[i] == NULL) {
+			l->state_spare[i] = op;
+			return;
+		}
+	}
+	assert(0 && "more OP_STATE ops than allocated");
+	op_free(op);
+}
+
+/* Brings the next state-file write up to date with l->pst: every queued (not started) op that
+ * writes the state file gets the latest term, vote and flags (their log start stays theirs:
+ * any later change of it is queued behind them); if none is queued, an OP_STATE is. */
+static void queue_state_write(struct plog *l)
+{
+	bool queued = false;
+	struct op *op;
+
+	for (op = l->ops_head; op != NULL; op = op->next) {
+		if (!op->carries_state)
+			continue;
+		op->state.term = l->pst.term;
+		op->state.vote = l->pst.vote;
+		op->state.flags |= l->pst.flags;
+		op->state_seq = l->state_seq;
+		queued = true;
+	}
+	if (queued || l->closing)
+		return;
+	op = state_op_get(l);
+	/* At most one OP_STATE is queued (this function queues one only when none is) and one is
+	 * in flight, so a spare is always there. */
+	assert(op != NULL);
+	op->state = l->pst;
+	op->state.log_start_offset = l->log_start;
+	op->state.flags = l->flags;
+	op->carries_state = true;
+	op->state_seq = l->state_seq;
+	op_enqueue(l, op);
+}
+
+/* Runs last in op_done for an op that carried the state file: advances the durable sequence and
+ * tells the hook, or reports a failed write that carried a sequence not yet durable. */
+static void state_report(struct plog *l, bool written, uint64_t seq, int status)
+{
+	if (seq <= l->state_durable)
+		return;
+	if (written) {
+		l->state_durable = seq;
+		status = 0;
+	} else if (status == 0) {
+		return;
+	}
+	if (l->state_cb != NULL)
+		l->state_cb(l->state_arg, l->state_durable, status);
+}
+
 static void op_done(struct exec_job *job)
 {
 	struct op *op = (struct op *)job;
@@ -1065,7 +1241,10 @@ static void op_done(struct exec_job *job)
 		write_done(l, op);
 		return;
 	case OP_TRUNCATE:
-	case OP_DELETE:
+	case OP_DELETE: {
+		bool carries = op->carries_state, written = op->state_written;
+		uint64_t seq = op->state_seq;
+		int status = op->status;
 		if (op->status != 0) {
 			SLOG_ERROR(MOD, "msg=\"%s failed\" log=%s err=\"%s\"",
 				   op->kind == OP_TRUNCATE ? "truncate" : "segment deletion",
@@ -1078,9 +1257,62 @@ static void op_done(struct exec_job *job)
 		l->stats.segments_deleted += (uint64_t)(op->kind == OP_DELETE ? op->ndoomed : 0);
 		for (int i = 0; i < op->ndoomed; i++)
 			segment_free(op->doomed[i]);
+		if (status != 0 && carries && !written)
+			snprintf(l->state_error, sizeof l->state_error, "%s", op->errmsg);
 		op_free(op);
 		kick(l);
+		if (carries)
+			state_report(l, written, seq, status);
+		tell_failed(l);
 		return;
+	}
+	case OP_STATE: {
+		bool written = op->state_written;
+		uint64_t seq = op->state_seq;
+		int status = op->status;
+		if (status != 0) {
+			SLOG_ERROR(MOD, "msg=\"state file write failed\" log=%s err=\"%s\"", l->name,
+				   op->errmsg);
+			snprintf(l->state_error, sizeof l->state_error, "%s", op->errmsg);
+		}
+		state_op_put(l, op);
+		kick(l);
+		state_report(l, written, seq, status);
+		return;
+	}
+	case OP_RESET: {
+		bool written = op->state_written;
+		uint64_t seq = op->state_seq;
+		int status = op->status;
+		void (*done)(void *, int) = op->reset_done;
+		void *arg = op->reset_arg;
+		if (status != 0) {
+			SLOG_ERROR(MOD, "msg=\"reset failed; reopen to recover\" log=%s err=\"%s\"",
+				   l->name, op->errmsg);
+			l->failed = true;
+			errmsg_printf(l->failure, "%s", op->errmsg);
+			if (!written)
+				snprintf(l->state_error, sizeof l->state_error, "%s", op->errmsg);
+		}
+		l->stats.segments_deleted += (uint64_t)op->ndoomed;
+		for (int i = 0; i < op->ndoomed; i++)
+			segment_free(op->doomed[i]);
+		op_free(op);
+		kick(l);
+		state_report(l, written, seq, status);
+		if (done != NULL)
+			done(arg, status);
+		tell_failed(l);
+		return;
+	}
+	case OP_WORK: {
+		struct plog_work *w = op->work;
+		int status = op->status;
+		op_free(op);
+		kick(l);
+		w->done(w, status);
+		return;
+	}
 	case OP_COMPACT:
 		compact_done(l, op);
 		return;
@@ -1093,6 +1325,8 @@ static void op_done(struct exec_job *job)
 		for (int i = 0; i < l->nsegs; i++)
 			segment_free(l->segs[i]);
 		free(l->segs);
+		free(l->state_spare[0]);
+		free(l->state_spare[1]);
 		free(l);
 		if (cb != NULL)
 			cb(arg);
@@ -1189,6 +1423,15 @@ static void kick(struct plog *l)
 	if (l->ops_head == NULL)
 		l->ops_tail = NULL;
 	op->next = NULL;
+	if (op->kind == OP_WRITE && l->failed) {
+		/* The log stopped (a rollback, truncation or reset failed): its files are not what
+		 * these appends' positions assume. They fail without touching the disk. */
+		l->inflight = op;
+		op->status = SLUICE_EIO;
+		errmsg_printf(op->errmsg, "log stopped: %s", l->failure);
+		op_done(&op->job);
+		return;
+	}
 	if (op->kind == OP_WRITE)
 		rv = prepare_write(op);
 	else if (op->kind == OP_CLOSE)
@@ -1203,9 +1446,9 @@ static void kick(struct plog *l)
 		op_done(&op->job);
 		return;
 	}
-	if (exec_submit(l->exec, &op->job) != 0) {
-		/* The executor could not take it (out of memory): do the work here, blocking,
-		 * rather than lose the ordering of ops. */
+	if (l->sync_mode || exec_submit(l->exec, &op->job) != 0) {
+		/* Blocking mode (plog_append_sync), or the executor could not take it (out of
+		 * memory): do the work here rather than lose the ordering of ops. */
 		op_work(&op->job);
 		op_done(&op->job);
 	}
@@ -1298,14 +1541,15 @@ err_after_alloc:
 	return NULL;
 }
 
-int plog_append(struct plog *l, struct plog_append_req *req, struct buf *b, size_t off, size_t len,
-		int32_t leader_epoch, int flags, plog_append_cb cb)
+/* The append itself, for bytes at `p` that `b` holds a reference to (plog_append) or that the
+ * caller keeps valid (plog_append_bytes, b == NULL). */
+static int append_bytes(struct plog *l, struct plog_append_req *req, struct buf *b, uint8_t *p,
+			size_t len, int32_t leader_epoch, int flags, plog_append_cb cb)
 {
 	struct segment *s;
 	struct op *op;
 	struct plog_roll *rl = NULL;
 	int64_t count, next;
-	uint8_t *p;
 	size_t at;
 	int rv;
 
@@ -1315,13 +1559,10 @@ int plog_append(struct plog *l, struct plog_append_req *req, struct buf *b, size
 		return SLUICE_EREPAIR;
 	if (l->failed)
 		return SLUICE_EIO;
-	if (off > b->len || len > b->len - off)
-		return SLUICE_EINVAL;
 	if (len > PLOG_APPEND_BYTES_MAX)
 		return SLUICE_ETOOLARGE;
 	if (l->pending_bytes > 0 && l->pending_bytes + len > l->cfg.pending_bytes_max)
 		return SLUICE_EBUSY;
-	p = b->data + off;
 	next = active(l)->next_offset;
 	rv = scan_append(p, len, next, flags & PLOG_APPEND_KEEP_OFFSETS, &count);
 	if (rv != 0)
@@ -1359,8 +1600,8 @@ int plog_append(struct plog *l, struct plog_append_req *req, struct buf *b, size
 	}
 	req->base_offset = next;
 	req->last_offset = next + count - 1;
-	req->buf = buf_ref(b);
-	req->off = off;
+	req->buf = b != NULL ? buf_ref(b) : NULL;
+	req->bytes = p;
 	req->len = len;
 	req->seg = s;
 	req->roll_before = rl;
@@ -1379,6 +1620,179 @@ int plog_append(struct plog *l, struct plog_append_req *req, struct buf *b, size
 	assert(plog_invariants(l));
 	kick(l);
 	return 0;
+}
+
+int plog_append(struct plog *l, struct plog_append_req *req, struct buf *b, size_t off, size_t len,
+		int32_t leader_epoch, int flags, plog_append_cb cb)
+{
+	if (off > b->len || len > b->len - off)
+		return SLUICE_EINVAL;
+	return append_bytes(l, req, b, b->data + off, len, leader_epoch, flags, cb);
+}
+
+int plog_append_bytes(struct plog *l, struct plog_append_req *req, uint8_t *p, size_t len,
+		      int32_t leader_epoch, int flags, plog_append_cb cb)
+{
+	return append_bytes(l, req, NULL, p, len, leader_epoch, flags, cb);
+}
+
+/* ---- blocking calls for start-up ---------------------------------------------------------- */
+
+struct sync_wait {
+	bool done;
+	int status;
+};
+
+static void sync_append_cb(struct plog_append_req *req, int status)
+{
+	struct sync_wait *w = req->data;
+
+	w->done = true;
+	w->status = status;
+}
+
+int plog_append_sync(struct plog *l, struct buf *b, size_t off, size_t len, int32_t leader_epoch,
+		     char *errmsg)
+{
+	struct sync_wait w = {0};
+	struct plog_append_req req = {.data = &w};
+	int rv;
+
+	if (l->inflight != NULL || l->ops_head != NULL) {
+		errmsg_printf(errmsg, "%s: disk work pending", l->name);
+		return SLUICE_EBUSY;
+	}
+	l->sync_mode = true;
+	rv = plog_append(l, &req, b, off, len, leader_epoch, 0, sync_append_cb);
+	l->sync_mode = false;
+	if (rv == 0) {
+		assert(w.done && l->inflight == NULL);
+		rv = w.status;
+	}
+	if (rv != 0)
+		errmsg_printf(errmsg, "%s: append: %s", l->name, err_str(rv));
+	return rv;
+}
+
+int plog_set_raft_state_sync(struct plog *l, uint64_t term, uint64_t vote, char *errmsg)
+{
+	uint64_t seq;
+
+	if (l->inflight != NULL || l->ops_head != NULL) {
+		errmsg_printf(errmsg, "%s: disk work pending", l->name);
+		return SLUICE_EBUSY;
+	}
+	l->sync_mode = true;
+	seq = plog_set_raft_state(l, term, vote);
+	l->sync_mode = false;
+	assert(l->inflight == NULL);
+	if (l->state_durable < seq) {
+		errmsg_printf(errmsg, "%s", l->state_error);
+		return SLUICE_EIO;
+	}
+	return 0;
+}
+
+/* ---- Raft state --------------------------------------------------------------------------- */
+
+uint64_t plog_set_raft_state(struct plog *l, uint64_t term, uint64_t vote)
+{
+	l->pst.term = term;
+	l->pst.vote = vote;
+	l->state_seq++;
+	queue_state_write(l);
+	return l->state_seq;
+}
+
+void plog_raft_state(const struct plog *l, uint64_t *term, uint64_t *vote)
+{
+	*term = l->pst.term;
+	*vote = l->pst.vote;
+}
+
+uint64_t plog_raft_state_durable(const struct plog *l)
+{
+	return l->state_durable;
+}
+
+void plog_on_raft_state(struct plog *l, plog_raft_state_cb cb, void *arg)
+{
+	l->state_cb = cb;
+	l->state_arg = arg;
+}
+
+/* ---- reset and caller work ---------------------------------------------------------------- */
+
+int plog_reset(struct plog *l, int64_t start_offset, void (*done)(void *arg, int status),
+	       void *arg)
+{
+	struct segment *s;
+	struct op *op;
+
+	if (l->closing)
+		return SLUICE_ECLOSED;
+	if (l->failed)
+		return SLUICE_EIO;
+	if (start_offset < 0)
+		return SLUICE_EINVAL;
+	op = op_new(l, OP_RESET);
+	if (op == NULL)
+		return SLUICE_ENOMEM;
+	op->doomed = malloc((size_t)l->nsegs * sizeof *op->doomed);
+	s = segment_new(l->dir, start_offset, clock_wall_ms(l->clock));
+	if (op->doomed == NULL || s == NULL) {
+		segment_free(s);
+		op_free(op);
+		return SLUICE_ENOMEM;
+	}
+	/* Every segment goes, oldest first; appends not yet durable are canceled (their bytes
+	 * land in files about to be removed). */
+	memcpy(op->doomed, l->segs, (size_t)l->nsegs * sizeof *op->doomed);
+	op->ndoomed = l->nsegs;
+	cancel_from(l, INT64_MIN);
+	l->segs[0] = s;
+	l->nsegs = 1;
+	l->log_start = start_offset;
+	recount_size(l);
+	l->pst.log_start_offset = start_offset;
+	l->pst.flags = l->flags;
+	op->state = l->pst;
+	op->carries_state = true;
+	op->state_seq = l->state_seq;
+	op->reset_done = done;
+	op->reset_arg = arg;
+	SLOG_INFO(MOD, "msg=\"log reset\" log=%s start=%" PRId64 " segments_removed=%d", l->name,
+		  start_offset, op->ndoomed);
+	assert(plog_invariants(l));
+	op_enqueue(l, op);
+	return 0;
+}
+
+int plog_submit_work(struct plog *l, struct plog_work *w)
+{
+	struct op *op;
+
+	if (l->closing)
+		return SLUICE_ECLOSED;
+	if (l->failed)
+		return SLUICE_EIO;
+	op = op_new(l, OP_WORK);
+	if (op == NULL)
+		return SLUICE_ENOMEM;
+	op->work = w;
+	op_enqueue(l, op);
+	return 0;
+}
+
+void plog_set_retention_limit(struct plog *l, int64_t offset)
+{
+	l->retention_limit = offset;
+}
+
+void plog_on_failed(struct plog *l, void (*cb)(void *arg, const char *why), void *arg)
+{
+	l->failed_cb = cb;
+	l->failed_arg = arg;
 }
 
 /* ---- truncate ----------------------------------------------------------------------------- */
@@ -1404,13 +1818,14 @@ static int batch_position(struct plog *l, struct segment *s, int64_t offset, uin
 				continue;
 			for (struct plog_append_req *r = op->head; r != NULL; r = r->next) {
 				size_t at = 0;
-				if (r->seg != s || offset < r->base_offset ||
+				/* A canceled append (cut by an earlier truncation, still queued)
+				 * may cover the same offsets with other batches. */
+				if (r->canceled || r->seg != s || offset < r->base_offset ||
 				    offset > r->last_offset)
 					continue;
 				while (at < r->len) {
 					struct batch_header h;
-					batch_header_decode(r->buf->data + r->off + at, r->len - at,
-							    &h);
+					batch_header_decode(r->bytes + at, r->len - at, &h);
 					if (h.base_offset == offset) {
 						*pos = r->pos + at;
 						return 0;
@@ -1516,7 +1931,8 @@ int plog_enforce_retention(struct plog *l)
 			       now - s->max_timestamp > l->cfg.retention_ms;
 		bool by_size = l->cfg.retention_bytes >= 0 &&
 			       total - s->size >= (uint64_t)l->cfg.retention_bytes;
-		if (!(by_time || by_size) || s->durable_size != s->size)
+		if (!(by_time || by_size) || s->durable_size != s->size ||
+		    s->next_offset > l->retention_limit)
 			break;
 		total -= s->size;
 		n++;
@@ -1540,6 +1956,8 @@ int plog_enforce_retention(struct plog *l)
 	l->pst.log_start_offset = l->log_start;
 	l->pst.flags = l->flags;
 	op->state = l->pst;
+	op->carries_state = true;
+	op->state_seq = l->state_seq;
 	SLOG_INFO(MOD, "msg=\"retention\" log=%s segments_deleted=%d log_start=%" PRId64, l->name, n,
 		  l->log_start);
 	op_enqueue(l, op);
@@ -1608,9 +2026,17 @@ static void mark_repair(struct plog *l, const char *why)
 	SLOG_ERROR(MOD, "msg=\"partition needs repair; refusing reads and appends\" log=%s "
 			"cause=\"%s\"",
 		   l->name, why);
-	/* Rare and must be durable before anyone is told: written synchronously. */
-	l->pst.log_start_offset = l->log_start;
 	l->pst.flags = l->flags;
+	if (l->opened) {
+		/* Reads and appends are refused from now on (in memory); the flag goes to the state
+		 * file through the op queue, its only writer, so it cannot race a retention or Raft
+		 * state write. */
+		l->pst.log_start_offset = l->log_start;
+		queue_state_write(l);
+		return;
+	}
+	/* During open nothing else writes the file yet (and l->log_start is not known yet: the
+	 * loaded log start stays). */
 	st = l->pst;
 	if (pstate_store(l->fs, l->dir, &st, em) != 0)
 		SLOG_ERROR(MOD, "msg=\"could not persist the repair flag\" log=%s err=\"%s\"",
@@ -1765,6 +2191,8 @@ void plog_abandon(struct plog *l)
 		segment_free(l->segs[i]);
 	free(l->segs);
 	free(l->close_op);
+	free(l->state_spare[0]);
+	free(l->state_spare[1]);
 	free(l);
 }
 
@@ -1803,6 +2231,11 @@ bool plog_needs_repair(const struct plog *l)
 bool plog_failed(const struct plog *l)
 {
 	return l->failed;
+}
+
+uint64_t plog_pending_bytes(const struct plog *l)
+{
+	return l->pending_bytes;
 }
 
 const struct plog_stats *plog_stats(const struct plog *l)
@@ -1949,6 +2382,35 @@ err_after_segment:
 	return rv;
 }
 
+/* Makes what open found durable: the active segment's bytes, the state file and the names in
+ * the directory. After a write whose sync failed, a restart without power loss could otherwise
+ * read data a later crash takes away, and the Raft log reports what it loads as stored. */
+static int sync_found(struct plog *l, char *errmsg)
+{
+	char path[PATH_MAX + sizeof STATE_FILE_NAME + 1];
+	int fd, rv = 0;
+
+	if (active(l)->fd >= 0)
+		rv = l->fs->datasync(l->fs, active(l)->fd);
+	if (rv != 0) {
+		errmsg_printf(errmsg, "%s: fdatasync: %s", active(l)->path, err_str(rv));
+		return rv;
+	}
+	snprintf(path, sizeof path, "%s/%s", l->dir, STATE_FILE_NAME);
+	rv = l->fs->open(l->fs, path, 0, &fd);
+	if (rv == 0) {
+		rv = l->fs->datasync(l->fs, fd);
+		l->fs->close(l->fs, fd);
+	} else if (rv == SLUICE_ENOTFOUND) {
+		rv = 0;
+	}
+	if (rv == 0)
+		rv = l->fs->sync_dir(l->fs, l->dir);
+	if (rv != 0)
+		errmsg_printf(errmsg, "%s: making the state durable: %s", l->dir, err_str(rv));
+	return rv;
+}
+
 int plog_open(const struct plog_open_args *a, struct plog **out, char *errmsg)
 {
 	struct plog *l = calloc(1, sizeof *l);
@@ -1998,8 +2460,11 @@ int plog_open(const struct plog_open_args *a, struct plog **out, char *errmsg)
 	}
 	l->flags = st.flags;
 	l->pst = st;
+	l->retention_limit = INT64_MAX;
 	l->close_op = op_new(l, OP_CLOSE);
-	if (l->close_op == NULL) {
+	l->state_spare[0] = op_new(l, OP_STATE);
+	l->state_spare[1] = op_new(l, OP_STATE);
+	if (l->close_op == NULL || l->state_spare[0] == NULL || l->state_spare[1] == NULL) {
 		rv = SLUICE_ENOMEM;
 		goto err_after_alloc;
 	}
@@ -2042,11 +2507,15 @@ int plog_open(const struct plog_open_args *a, struct plog **out, char *errmsg)
 	if (l->log_start > active(l)->next_offset)
 		l->log_start = active(l)->next_offset;
 	recount_size(l);
+	rv = sync_found(l, errmsg);
+	if (rv != 0)
+		goto err_after_segments;
 	free(ls.bases);
 	SLOG_INFO(MOD, "msg=\"log opened\" log=%s segments=%d log_start=%" PRId64
 		       " log_end=%" PRId64 " bytes=%" PRIu64,
 		  l->name, l->nsegs, l->log_start, active(l)->next_offset, l->size_bytes);
 	assert(plog_invariants(l));
+	l->opened = true;
 	*out = l;
 	return 0;
 
@@ -2061,6 +2530,8 @@ err_after_list:
 	free(ls.bases);
 err_after_alloc:
 	free(l->close_op);
+	free(l->state_spare[0]);
+	free(l->state_spare[1]);
 	free(l);
 	return rv;
 }

@@ -76,8 +76,8 @@ struct plog_append_req {
 	int64_t base_offset; /* out: first offset assigned */
 	int64_t last_offset; /* out: last offset assigned */
 	/* private to plog */
-	struct buf *buf;
-	size_t off;
+	struct buf *buf; /* NULL for plog_append_bytes */
+	uint8_t *bytes;  /* the batches */
 	size_t len;
 	struct segment *seg;
 	uint64_t pos;
@@ -121,6 +121,75 @@ void plog_close(struct plog *l, void (*cb)(void *arg), void *arg);
  * SLUICE_EREPAIR, SLUICE_EIO when the log failed) the callback is never called. */
 int plog_append(struct plog *l, struct plog_append_req *req, struct buf *b, size_t off, size_t len,
 		int32_t leader_epoch, int flags, plog_append_cb cb);
+
+/* As plog_append, for bytes the caller owns (no copy, no reference): `p` must stay valid and
+ * unchanged until `cb` runs (or, after plog_abandon, until the log is gone). Used by the Raft
+ * log, whose entries live in raft's own buffers until their append completes. */
+int plog_append_bytes(struct plog *l, struct plog_append_req *req, uint8_t *p, size_t len,
+		      int32_t leader_epoch, int flags, plog_append_cb cb);
+
+/* Blocking append for a log with no disk work queued or in flight (at start-up, e.g. Raft
+ * bootstrap): writes and syncs on the calling thread and returns only once the batches are
+ * durable. Assigns offsets and epoch as plog_append does (no PLOG_APPEND_KEEP_OFFSETS). Returns
+ * 0, SLUICE_EBUSY when disk work is pending, or the append's or the write's error (with
+ * `errmsg`). */
+int plog_append_sync(struct plog *l, struct buf *b, size_t off, size_t len, int32_t leader_epoch,
+		     char *errmsg);
+
+/* ---- Raft state in the state file ----------------------------------------------------------
+ * The state file (state.h) holds the log start and the Raft term and vote; the log's op queue is
+ * its only writer (retention, repair marks, resets and these calls all go through it, in order),
+ * so no two writes of it ever race and none carries an older term than one before it.
+ *
+ * plog_set_raft_state records term and vote in memory at once and returns a sequence number
+ * (1, 2, ...). The values reach the file with the next state write: every state-carrying op that
+ * is queued but not started is updated to the latest values; if there is none, a state write is
+ * queued behind the log's other disk work. So writes coalesce: at most one is queued at a time,
+ * and it carries the latest values. Once a write that carried sequence `s` is durable,
+ * plog_raft_state_durable() >= s and the hook set with plog_on_raft_state runs with status 0; a
+ * failed write calls the hook with its error (the durable sequence does not move). */
+typedef void (*plog_raft_state_cb)(void *arg, uint64_t durable_seq, int status);
+uint64_t plog_set_raft_state(struct plog *l, uint64_t term, uint64_t vote);
+void plog_raft_state(const struct plog *l, uint64_t *term, uint64_t *vote);
+uint64_t plog_raft_state_durable(const struct plog *l);
+void plog_on_raft_state(struct plog *l, plog_raft_state_cb cb, void *arg);
+/* Blocking variant (start-up only, like plog_append_sync): stores term and vote durably before
+ * returning. SLUICE_EBUSY when disk work is pending. */
+int plog_set_raft_state_sync(struct plog *l, uint64_t term, uint64_t vote, char *errmsg);
+
+/* Empties the log and restarts it at `start_offset` (which may be below or above the current
+ * start): every segment goes, and the next append gets `start_offset`. Ordered with the log's
+ * other disk work. Appends not yet durable complete with SLUICE_ECANCELED. On disk the new log
+ * start is written to the state file first, then the old segments are removed oldest first, so
+ * a crash in between leaves either an empty log at `start_offset` or a suffix of the old log.
+ * `done` (may be NULL) runs on the loop once that is durable, with 0 or an error (the log is then
+ * failed until reopened, as after a failed truncation). Returns 0, SLUICE_ECLOSED, SLUICE_EIO
+ * (log failed) or SLUICE_ENOMEM; `done` is not called then. */
+int plog_reset(struct plog *l, int64_t start_offset, void (*done)(void *arg, int status),
+	       void *arg);
+
+/* Caller work ordered with the log's disk work: `work` runs on the I/O worker after every op
+ * queued before it completed (so after earlier appends are durable), then `done` on the loop
+ * with 0. If a write queued before it failed, `work` does not run and `done` gets that error.
+ * The struct belongs to the log from submit until `done`. */
+struct plog_work {
+	void (*work)(struct plog_work *w); /* on the worker: must touch only its own data */
+	void (*done)(struct plog_work *w, int status);
+	void *data; /* the caller's */
+};
+/* Returns 0, or SLUICE_ECLOSED / SLUICE_EIO (log failed) / SLUICE_ENOMEM; `done` is not called
+ * then. */
+int plog_submit_work(struct plog *l, struct plog_work *w);
+
+/* Called once, on the loop, when the log stops itself (plog_failed becomes true: a failed write
+ * could not be rolled back, or a truncation or reset failed), with the reason. Appends queued
+ * then fail with SLUICE_EIO without touching the disk. */
+void plog_on_failed(struct plog *l, void (*cb)(void *arg, const char *why), void *arg);
+
+/* Retention never deletes a segment holding an offset >= `offset` (INT64_MAX, the default, means
+ * no limit). The Raft log sets it to the end of its latest snapshot, so retention never removes
+ * entries it still has to count from. */
+void plog_set_retention_limit(struct plog *l, int64_t offset);
 
 struct plog_read_result {
 	struct buf *buf;     /* whole batches (NULL when none); the caller unrefs */
@@ -207,6 +276,8 @@ uint64_t plog_size_bytes(const struct plog *l);
 int plog_segment_count(const struct plog *l);
 bool plog_needs_repair(const struct plog *l);
 bool plog_failed(const struct plog *l);
+/* Bytes appended whose callback has not run yet (for back-pressure above the log). */
+uint64_t plog_pending_bytes(const struct plog *l);
 const struct plog_stats *plog_stats(const struct plog *l);
 
 #endif

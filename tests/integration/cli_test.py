@@ -11,6 +11,13 @@ confluent-kafka (librdkafka 2.0.2) producing and running a consumer-group member
    After it leaves: reset --dry-run commits nothing, --to-earliest, --to-offset (clamped),
    --to-datetime (ISO-8601 and epoch ms) and --to-latest move the committed offsets as lag
    shows; `groups delete` removes the group.
+3. Partitions: on one node every partition is led by its preferred replica, so `partitions
+   elect-leaders` (one topic, one partition, or everything) reports ELECTION_NOT_NEEDED for each
+   and exits 0; an unknown partition is UNKNOWN_TOPIC_OR_PARTITION (exit 1), an unknown topic
+   exits 1 before sending, --partition without --topic is a usage error. Raw ElectLeaders
+   requests check what the CLI does not send: v0, the flexible v2, a null TopicPartitions (every
+   topic gets a row, and partitions whose election is not needed are left out, as Kafka does)
+   and ElectionType UNCLEAN (INVALID_REQUEST with a message).
 
 The CLI's path comes from $SLUICE_CLI (meson passes sluice_cli_exe), else build/src/cli/sluice.
 Every step is bounded: each CLI run by CLI_TIMEOUT_S, waits by WAIT_S.
@@ -20,6 +27,7 @@ import datetime
 import json
 import os
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -32,6 +40,7 @@ from confluent_kafka import Producer  # noqa: E402
 CLI_TIMEOUT_S = 30
 WAIT_S = 60
 TOPIC = "cli-topic"
+ETOPIC = "cli-elect"
 GTOPIC = "cli-grp"
 GROUP = "cli-group"
 PER_PARTITION = 10
@@ -199,6 +208,171 @@ def test_topics(c, cli, s):
     rc, doc, err = cli.json("topics", "list")
     c.check("the deleted topic is gone",
             rc == 0 and TOPIC not in [t["name"] for t in doc["topics"]], "%s %s" % (doc, err))
+
+
+# ---- raw ElectLeaders (API key 43) ---------------------------------------------------------------
+
+API_ELECT_LEADERS = 43
+ERR_NONE, ERR_UNKNOWN_TOPIC_OR_PARTITION, ERR_INVALID_REQUEST = 0, 3, 42
+ERR_ELECTION_NOT_NEEDED = 84
+
+
+def uvarint(v):
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+class Reader:
+    def __init__(self, data, flexible):
+        self.d, self.o, self.flex = data, 0, flexible
+
+    def take(self, fmt):
+        v = struct.unpack_from(fmt, self.d, self.o)[0]
+        self.o += struct.calcsize(fmt)
+        return v
+
+    def uvarint(self):
+        shift = v = 0
+        while True:
+            b = self.d[self.o]
+            self.o += 1
+            v |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return v
+
+    def count(self):
+        return self.uvarint() - 1 if self.flex else self.take(">i")
+
+    def string(self):
+        n = self.uvarint() - 1 if self.flex else self.take(">h")
+        if n < 0:
+            return None
+        v = self.d[self.o:self.o + n].decode()
+        self.o += n
+        return v
+
+    def tags(self):
+        if self.flex:
+            for _ in range(self.uvarint()):
+                self.uvarint()
+                self.o += self.uvarint()
+
+
+def elect_leaders_raw(bootstrap, version, election_type, topics):
+    """Sends one ElectLeaders; topics is None (every partition) or [(name, [partitions])].
+    Returns (top-level error or None before v1, {topic: [(partition, error, message)]})."""
+    flex = version >= 2
+
+    def arr(items):
+        return (uvarint(len(items) + 1) if flex else struct.pack(">i", len(items))) + b"".join(items)
+
+    def st(v):
+        b = v.encode()
+        return (uvarint(len(b) + 1) if flex else struct.pack(">h", len(b))) + b
+    tag0 = b"\x00" if flex else b""
+    body = struct.pack(">b", election_type) if version >= 1 else b""
+    if topics is None:
+        body += b"\x00" if flex else struct.pack(">i", -1)
+    else:
+        body += arr([st(t) + arr([struct.pack(">i", p) for p in ps]) + tag0 for t, ps in topics])
+    body += struct.pack(">i", 5000) + tag0
+    hdr = struct.pack(">hhih", API_ELECT_LEADERS, version, 4343, len("cli-test")) + b"cli-test" + tag0
+    msg = hdr + body
+    with socket.create_connection(tuple(bootstrap.rsplit(":", 1)), timeout=CLI_TIMEOUT_S) as sk:
+        sk.sendall(struct.pack(">i", len(msg)) + msg)
+        data = b""
+        while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
+            chunk = sk.recv(65536)
+            if not chunk:
+                raise IOError("connection closed after %d bytes" % len(data))
+            data += chunk
+    r = Reader(data[4:], flex)
+    if r.take(">i") != 4343:
+        raise IOError("wrong correlation id")
+    r.tags()  # response header v1 in flexible versions
+    r.take(">i")  # ThrottleTimeMs
+    top = r.take(">h") if version >= 1 else None
+    out = {}
+    for _ in range(r.count()):
+        name = r.string()
+        rows = []
+        for _ in range(r.count()):
+            rows.append((r.take(">i"), r.take(">h"), r.string()))
+            r.tags()
+        r.tags()
+        out[name] = rows
+    r.tags()
+    return top, out
+
+
+def test_partitions(c, cli, s):
+    rc, out, err = cli.run("topics", "create", ETOPIC, "--partitions", "2")
+    c.check("create the election topic", rc == 0, "%s %r" % (rc, err))
+
+    rc, doc, err = cli.json("partitions", "elect-leaders", "--topic", ETOPIC)
+    rows = doc["partitions"] if doc else []
+    c.check("elect-leaders --topic: ELECTION_NOT_NEEDED for both partitions, led by node 1",
+            rc == 0 and [(r["partition"], r["result"], r["preferred_leader"], r["leader"])
+                         for r in rows] == [(0, "ELECTION_NOT_NEEDED", 1, 1),
+                                            (1, "ELECTION_NOT_NEEDED", 1, 1)],
+            "%s %s %r" % (rc, doc, err))
+    rc, out, err = cli.run("partitions", "elect-leaders", "--topic", ETOPIC, "--partition", "1")
+    c.check("elect-leaders --partition: one table row",
+            rc == 0 and "PREFERRED-LEADER" in out
+            and [l.split()[:5] for l in out.splitlines()[1:]]
+            == [[ETOPIC, "1", "1", "1", "ELECTION_NOT_NEEDED"]], "%s %r %r" % (rc, out, err))
+    rc, doc, err = cli.json("partitions", "elect-leaders")
+    rows = doc["partitions"] if doc else []
+    c.check("elect-leaders without --topic: every partition, internal topics too, none moved",
+            rc == 0 and {(r["topic"], r["partition"]) for r in rows} >= {(ETOPIC, 0), (ETOPIC, 1)}
+            and any(r["topic"] == "__consumer_offsets" for r in rows)
+            and all(r["result"] == "ELECTION_NOT_NEEDED" for r in rows), "%s %s %r" % (rc, doc, err))
+
+    rc, out, err = cli.run("partitions", "elect-leaders", "--topic", ETOPIC, "--partition", "9")
+    c.check("an unknown partition: exit 1, UNKNOWN_TOPIC_OR_PARTITION from the broker",
+            rc == 1 and "topic '%s' partition 9: UNKNOWN_TOPIC_OR_PARTITION" % ETOPIC in err
+            and "UNKNOWN_TOPIC_OR_PARTITION" in out, "%s %r %r" % (rc, out, err))
+    rc, out, err = cli.run("partitions", "elect-leaders", "--topic", "no-such-topic")
+    c.check("an unknown topic: exit 1, UNKNOWN_TOPIC_OR_PARTITION",
+            rc == 1 and "topic 'no-such-topic': UNKNOWN_TOPIC_OR_PARTITION" in err, "%s %r" % (rc, err))
+    rc, out, err = cli.run("partitions", "elect-leaders", "--partition", "0")
+    c.check("--partition without --topic: exit 2", rc == 2 and "usage" in err, "%s %r" % (rc, err))
+    rc, out, err = cli.run("partitions", "elect-leaders", "--topic", ETOPIC, "--partition", "-1")
+    c.check("a negative --partition: exit 2", rc == 2, "%s %r" % (rc, err))
+
+    try:
+        top, res = elect_leaders_raw(s.bootstrap, 0, 0, [(ETOPIC, [0, 1])])
+        c.check("raw v0: ELECTION_NOT_NEEDED per partition",
+                top is None and res == {ETOPIC: [(0, ERR_ELECTION_NOT_NEEDED, None),
+                                                 (1, ERR_ELECTION_NOT_NEEDED, None)]}, str(res))
+        top, res = elect_leaders_raw(s.bootstrap, 2, 0, [(ETOPIC, [1, 5]), ("nope", [0])])
+        c.check("raw v2 (flexible): per partition, unknown ones UNKNOWN_TOPIC_OR_PARTITION",
+                top == ERR_NONE and res == {
+                    ETOPIC: [(1, ERR_ELECTION_NOT_NEEDED, None), (5, ERR_UNKNOWN_TOPIC_OR_PARTITION, None)],
+                    "nope": [(0, ERR_UNKNOWN_TOPIC_OR_PARTITION, None)]}, "%s %s" % (top, res))
+        top, res = elect_leaders_raw(s.bootstrap, 1, 0, None)
+        c.check("raw v1, null TopicPartitions: a row per topic, partitions not needing an "
+                "election left out",
+                top == ERR_NONE and ETOPIC in res and "__consumer_offsets" in res
+                and all(rows == [] for rows in res.values()), "%s %s" % (top, res))
+        top, res = elect_leaders_raw(s.bootstrap, 2, 1, [(ETOPIC, [0])])
+        rows = res.get(ETOPIC, [])
+        c.check("raw v2 UNCLEAN: INVALID_REQUEST with a message",
+                top == ERR_NONE and len(rows) == 1 and rows[0][:2] == (0, ERR_INVALID_REQUEST)
+                and "unclean" in (rows[0][2] or ""), "%s %s" % (top, res))
+    except (OSError, struct.error, IndexError) as e:
+        c.check("raw ElectLeaders requests", False, repr(e))
+
+    rc, out, err = cli.run("topics", "delete", ETOPIC)
+    c.check("delete the election topic", rc == 0, "%s %r" % (rc, err))
 
 
 def wait_for(pred, timeout_s=WAIT_S, step_s=0.3):
@@ -375,6 +549,7 @@ def main():
     with sluicetest.Server() as s:
         cli = Cli(s.bootstrap)
         test_topics(c, cli, s)
+        test_partitions(c, cli, s)
         test_groups(c, cli, s)
     return c.finish()
 

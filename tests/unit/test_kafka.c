@@ -698,6 +698,142 @@ START_TEST(test_fetch_response_v12_tagged_fields_spec_bytes)
 }
 END_TEST
 
+/* ElectLeaders v0 has no ElectionType (it reads as 0, PREFERRED) and a nullable TopicPartitions
+ * array, null meaning every partition; v1 puts the int8 ElectionType first. TimeoutMs defaults to
+ * 60000 when a struct is set to its defaults. */
+START_TEST(test_elect_leaders_request_v0_v1_decode_spec_bytes)
+{
+	struct arena a;
+	struct kafka_elect_leaders_request req;
+
+	arena_init(&a, ARENA_TEST_BYTES_MAX);
+	kafka_struct_defaults(&kafka_elect_leaders_request_desc, &req);
+	ck_assert_int_eq(req.timeout_ms, 60000);
+	ck_assert_int_eq(req.topic_partitions.n, 0);
+
+	req.election_type = 1;
+	decode_request_frame(BYTES(0x00, 0x2b, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0xff,
+				   0xff,                    /* header */
+				   0xff, 0xff, 0xff, 0xff,  /* TopicPartitions null */
+				   0x00, 0x00, 0xea, 0x60), /* TimeoutMs 60000 */
+			     KAFKA_API_ELECT_LEADERS, 0, &a, &req);
+	ck_assert_int_eq(req.election_type, 0);
+	ck_assert_int_eq(req.topic_partitions.n, -1);
+	ck_assert_int_eq(req.timeout_ms, 60000);
+
+	decode_request_frame(BYTES(0x00, 0x2b, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, 0xff, 0xff,
+				   0x01,                                     /* ElectionType */
+				   0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 't',  /* 1 topic, "t" */
+				   0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, /* PartitionId: 2 */
+				   0x00, 0x00, 0x00, 0x00, 0x03,             /* 0, 3 */
+				   0x00, 0x00, 0x27, 0x10),                  /* TimeoutMs 10000 */
+			     KAFKA_API_ELECT_LEADERS, 1, &a, &req);
+	ck_assert_int_eq(req.election_type, 1);
+	ck_assert_int_eq(req.topic_partitions.n, 1);
+	ck_assert(kafka_str_eq(req.topic_partitions.v[0].topic, "t"));
+	ck_assert_int_eq(req.topic_partitions.v[0].partition_id.n, 2);
+	ck_assert_int_eq(req.topic_partitions.v[0].partition_id.v[0], 0);
+	ck_assert_int_eq(req.topic_partitions.v[0].partition_id.v[1], 3);
+	ck_assert_int_eq(req.timeout_ms, 10000);
+	arena_free(&a);
+}
+END_TEST
+
+/* ElectLeaders v2 is flexible: request header v2, compact arrays and strings (a null array is
+ * the single byte 0), tagged-field sections; the response has header v1 and the v1 top-level
+ * ErrorCode, which v0 lacks. */
+START_TEST(test_elect_leaders_v2_and_v0_encode_spec_bytes)
+{
+	struct arena a;
+	struct wbuf w;
+	struct kafka_elect_leaders_request req, back;
+	struct kafka_elect_leaders_request_topic_partitions tp;
+	struct kafka_elect_leaders_response resp, rback;
+	struct kafka_elect_leaders_response_replica_election_result res;
+	struct kafka_elect_leaders_response_partition_result pr;
+	int32_t parts[1] = { 0 };
+	int32_t corr;
+	size_t hb;
+
+	arena_init(&a, ARENA_TEST_BYTES_MAX);
+	kafka_struct_defaults(&kafka_elect_leaders_request_desc, &req);
+	kafka_struct_defaults(&kafka_elect_leaders_request_topic_partitions_desc, &tp);
+	tp.topic = kafka_str_c("t");
+	tp.partition_id.v = parts;
+	tp.partition_id.n = 1;
+	req.topic_partitions.v = &tp;
+	req.topic_partitions.n = 1;
+	wbuf_init(&w);
+	ck_assert_int_eq(
+		kafka_request_encode(&w, KAFKA_API_ELECT_LEADERS, 2, 7, kafka_str_null(), &req), 0);
+	check_bytes(&w, BYTES(0x00, 0x2b, 0x00, 0x02, 0x00, 0x00, 0x00, 0x07, 0xff, 0xff, 0x00,
+			      0x00,                               /* ElectionType PREFERRED */
+			      0x02, 0x02, 't',                    /* 1 topic, "t" */
+			      0x02, 0x00, 0x00, 0x00, 0x00, 0x00, /* PartitionId [0], tags */
+			      0x00, 0x00, 0xea, 0x60,             /* TimeoutMs 60000 */
+			      0x00));                             /* request tags */
+	wbuf_free(&w);
+
+	req.topic_partitions.v = NULL;
+	req.topic_partitions.n = -1;
+	ck_assert_int_eq(
+		kafka_request_encode(&w, KAFKA_API_ELECT_LEADERS, 2, 7, kafka_str_null(), &req), 0);
+	check_bytes(&w, BYTES(0x00, 0x2b, 0x00, 0x02, 0x00, 0x00, 0x00, 0x07, 0xff, 0xff, 0x00,
+			      0x00, 0x00, 0x00, 0x00, 0xea, 0x60, 0x00));
+	decode_request_frame(w.data, w.len, KAFKA_API_ELECT_LEADERS, 2, &a, &back);
+	ck_assert_int_eq(back.topic_partitions.n, -1);
+	wbuf_free(&w);
+
+	kafka_struct_defaults(&kafka_elect_leaders_response_desc, &resp);
+	kafka_struct_defaults(&kafka_elect_leaders_response_replica_election_result_desc, &res);
+	kafka_struct_defaults(&kafka_elect_leaders_response_partition_result_desc, &pr);
+	pr.partition_id = 0;
+	pr.error_code = KAFKA_ERR_ELECTION_NOT_NEEDED;
+	pr.error_message = kafka_str_null();
+	res.topic = kafka_str_c("t");
+	res.partition_result.v = &pr;
+	res.partition_result.n = 1;
+	resp.replica_election_results.v = &res;
+	resp.replica_election_results.n = 1;
+	ck_assert_int_eq(kafka_response_encode(&w, KAFKA_API_ELECT_LEADERS, 2, 7, &resp), 0);
+	check_bytes(&w, BYTES(0x00, 0x00, 0x00, 0x07, 0x00, /* header v1 */
+			      0x00, 0x00, 0x00, 0x00,       /* ThrottleTimeMs */
+			      0x00, 0x00,                   /* ErrorCode */
+			      0x02, 0x02, 't',              /* 1 result, Topic "t" */
+			      0x02, 0x00, 0x00, 0x00, 0x00, /* 1 partition, PartitionId 0 */
+			      0x00, 0x54,                   /* ErrorCode ELECTION_NOT_NEEDED */
+			      0x00,                         /* ErrorMessage null */
+			      0x00, 0x00, 0x00));           /* partition, topic, top tags */
+	ck_assert_int_eq(kafka_response_header_decode(KAFKA_API_ELECT_LEADERS, 2, w.data, w.len,
+						      &corr, &hb),
+			 0);
+	ck_assert_int_eq(corr, 7);
+	ck_assert_int_eq(kafka_response_decode(KAFKA_API_ELECT_LEADERS, 2, w.data + hb, w.len - hb,
+					       &a, &rback),
+			 0);
+	ck_assert_int_eq(rback.replica_election_results.n, 1);
+	ck_assert_int_eq(rback.replica_election_results.v[0].partition_result.v[0].error_code,
+			 KAFKA_ERR_ELECTION_NOT_NEEDED);
+	ck_assert_int_eq(
+		rback.replica_election_results.v[0].partition_result.v[0].error_message.len, -1);
+	wbuf_free(&w);
+
+	resp.error_code = KAFKA_ERR_CLUSTER_AUTHORIZATION_FAILED; /* not on the wire in v0 */
+	ck_assert_int_eq(kafka_response_encode(&w, KAFKA_API_ELECT_LEADERS, 0, 7, &resp), 0);
+	check_bytes(&w, BYTES(0x00, 0x00, 0x00, 0x07,                  /* header v0 */
+			      0x00, 0x00, 0x00, 0x00,                  /* ThrottleTimeMs */
+			      0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 't', /* 1 result, Topic "t" */
+			      0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, /* 1, PartitionId 0 */
+			      0x00, 0x54, 0xff, 0xff)); /* ErrorCode, ErrorMessage null */
+	ck_assert_int_eq(kafka_response_decode(KAFKA_API_ELECT_LEADERS, 0, w.data + 4, w.len - 4,
+					       &a, &rback),
+			 0);
+	ck_assert_int_eq(rback.error_code, 0); /* absent before v1: its default */
+	wbuf_free(&w);
+	arena_free(&a);
+}
+END_TEST
+
 /* An array count larger than the bytes left is refused before anything is allocated. */
 START_TEST(test_absurd_array_count_is_malformed_without_allocating)
 {
@@ -792,6 +928,7 @@ START_TEST(test_api_table_covers_required_apis)
 		{ 12, 0, 4, 4 }, { 13, 0, 5, 4 },  { 8, 0, 9, 8 },  { 9, 0, 9, 6 },
 		{ 15, 0, 5, 5 }, { 16, 0, 5, 3 },  { 42, 0, 2, 2 }, { 47, 0, 0, -1 },
 		{ 37, 0, 3, 2 }, { 17, 0, 1, -1 }, { 68, 0, 1, 0 }, { 69, 0, 0, 0 },
+		{ 43, 0, 2, 2 },
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		const struct kafka_api *api = kafka_api_find(want[i].key);
@@ -804,6 +941,8 @@ START_TEST(test_api_table_covers_required_apis)
 	ck_assert_str_eq(kafka_err_name(35), "UNSUPPORTED_VERSION");
 	ck_assert_str_eq(kafka_err_name(0), "NONE");
 	ck_assert_str_eq(kafka_err_name(79), "MEMBER_ID_REQUIRED");
+	ck_assert_str_eq(kafka_err_name(80), "PREFERRED_LEADER_NOT_AVAILABLE");
+	ck_assert_str_eq(kafka_err_name(84), "ELECTION_NOT_NEEDED");
 	ck_assert_str_eq(kafka_err_name(-1), "UNKNOWN_SERVER_ERROR");
 	ck_assert_str_eq(kafka_err_name(9999), "UNKNOWN");
 }
@@ -1021,6 +1160,8 @@ static Suite *kafka_suite(void)
 	tcase_add_test(tc, test_fetch_request_v4_decodes_spec_bytes);
 	tcase_add_test(tc, test_fetch_request_v11_decodes_spec_bytes);
 	tcase_add_test(tc, test_fetch_response_v12_tagged_fields_spec_bytes);
+	tcase_add_test(tc, test_elect_leaders_request_v0_v1_decode_spec_bytes);
+	tcase_add_test(tc, test_elect_leaders_v2_and_v0_encode_spec_bytes);
 	tcase_add_test(tc, test_absurd_array_count_is_malformed_without_allocating);
 	tcase_add_test(tc, test_encode_refuses_null_where_version_forbids_it);
 	suite_add_tcase(s, tc);

@@ -114,6 +114,12 @@ static void append_cb(struct plog_append_req *req, int status)
 	F.last_cb = i;
 }
 
+static void int_status_cb(void *arg, int status)
+{
+	if (arg != NULL)
+		*(int *)arg = status;
+}
+
 /* Appends one generated batch; returns its request index or a negative error. */
 static int append_batch(int nrecords, size_t value_bytes, int64_t ts)
 {
@@ -903,6 +909,361 @@ START_TEST(test_plog_crash_after_random_operations_keeps_exactly_the_synced_pref
 }
 END_TEST
 
+
+/* ---- what the Raft log needs: state, reset, ordered work, retention limit ----------------- */
+
+static int state_hook_calls;
+static uint64_t state_hook_seq;
+static int state_hook_status;
+
+static void state_hook(void *arg, uint64_t durable_seq, int status)
+{
+	(void)arg;
+	state_hook_calls++;
+	state_hook_seq = durable_seq;
+	state_hook_status = status;
+}
+
+static void expect_state_file(uint64_t term, uint64_t vote, int64_t log_start)
+{
+	struct pstate st;
+	errmsg_t em;
+	ck_assert_int_eq(pstate_load(F.fs, DIR, &st, em), 0);
+	ck_assert_uint_eq(st.term, term);
+	ck_assert_uint_eq(st.vote, vote);
+	ck_assert_int_eq(st.log_start_offset, log_start);
+}
+
+/* Term and vote reach the state file off the loop; calls made while a write is in flight
+ * coalesce into one more write carrying the latest values, and the hook sees the durable
+ * sequence advance. */
+START_TEST(test_plog_raft_state_writes_coalesce_and_report_durable_sequence)
+{
+	uint64_t term, vote, s1, s3;
+
+	plog_on_raft_state(F.log, state_hook, NULL);
+	F.ex.defer_work = true;
+	s1 = plog_set_raft_state(F.log, 3, 0);
+	ck_assert_uint_eq(s1, 1);
+	plog_raft_state(F.log, &term, &vote);
+	ck_assert_uint_eq(term, 3);
+	ck_assert_uint_eq(plog_raft_state_durable(F.log), 0);
+	plog_set_raft_state(F.log, 3, 2);     /* queued behind the first: coalesces with the next */
+	s3 = plog_set_raft_state(F.log, 4, 0);
+	ck_assert_uint_eq(s3, 3);
+	ck_assert_int_eq(exec_inline_step(&F.ex), 1); /* the first write */
+	ck_assert_uint_eq(plog_raft_state_durable(F.log), s1);
+	ck_assert_int_eq(exec_inline_step(&F.ex), 1); /* one more carries both later calls */
+	ck_assert_int_eq(exec_inline_step(&F.ex), 0);
+	ck_assert_uint_eq(plog_raft_state_durable(F.log), s3);
+	ck_assert_int_eq(state_hook_calls, 2);
+	ck_assert_uint_eq(state_hook_seq, s3);
+	expect_state_file(4, 0, 0);
+	fx_close();
+	fx_open();
+	plog_raft_state(F.log, &term, &vote);
+	ck_assert_uint_eq(term, 4);
+	ck_assert_uint_eq(vote, 0);
+}
+END_TEST
+
+/* A crash drops a term that was not durable yet, never one that was. */
+START_TEST(test_plog_raft_state_crash_keeps_durable_values)
+{
+	uint64_t term, vote;
+
+	simfs_set_torn_writes(F.sim, false);
+	plog_set_raft_state(F.log, 7, 3);
+	exec_inline_run(&F.ex);
+	F.ex.defer_work = true;
+	plog_set_raft_state(F.log, 8, 0);
+	simfs_crash(F.sim);
+	exec_inline_init(&F.ex);
+	plog_abandon(F.log);
+	F.log = NULL;
+	fx_open();
+	plog_raft_state(F.log, &term, &vote);
+	ck_assert_uint_eq(term, 7);
+	ck_assert_uint_eq(vote, 3);
+}
+END_TEST
+
+/* Retention writes the state file too (the new log start): a term set while its deletion is
+ * queued travels with it, and no later write takes the term back. */
+START_TEST(test_plog_raft_state_rides_on_queued_retention_and_never_goes_back)
+{
+	fx_close();
+	F.cfg.segment_bytes = 1024;
+	F.cfg.retention_bytes = 1024;
+	F.cfg.retention_ms = -1;
+	fx_open();
+	for (int i = 0; i < 12; i++)
+		append_batch(1, 300, i);
+	exec_inline_run(&F.ex);
+	plog_on_raft_state(F.log, state_hook, NULL);
+	F.ex.defer_work = true;
+	plog_set_raft_state(F.log, 5, 0);         /* an OP_STATE, queued */
+	ck_assert_int_gt(plog_enforce_retention(F.log), 0); /* an OP_DELETE behind it */
+	uint64_t s = plog_set_raft_state(F.log, 6, 9); /* updates both queued writes */
+	exec_inline_run(&F.ex);
+	ck_assert_uint_eq(plog_raft_state_durable(F.log), s);
+	ck_assert_int_eq(state_hook_status, 0);
+	expect_state_file(6, 9, plog_start_offset(F.log));
+	ck_assert_int_gt(plog_start_offset(F.log), 0);
+}
+END_TEST
+
+/* A failed state write is reported to the hook with its error; the durable sequence stays. */
+START_TEST(test_plog_raft_state_write_failure_reaches_the_hook)
+{
+	plog_on_raft_state(F.log, state_hook, NULL);
+	simfs_fail_nth(F.sim, SIMFS_OP_SYNC, 1, SLUICE_EIO);
+	plog_set_raft_state(F.log, 2, 1);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(state_hook_calls, 1);
+	ck_assert_int_eq(state_hook_status, SLUICE_EIO);
+	ck_assert_uint_eq(plog_raft_state_durable(F.log), 0);
+	uint64_t s = plog_set_raft_state(F.log, 2, 1);
+	exec_inline_run(&F.ex);
+	ck_assert_uint_eq(plog_raft_state_durable(F.log), s);
+	ck_assert_int_eq(state_hook_status, 0);
+}
+END_TEST
+
+/* The blocking calls write on the calling thread and are refused while disk work is pending. */
+START_TEST(test_plog_sync_calls_are_durable_on_return)
+{
+	errmsg_t em;
+	struct buf *b = batchgen(2, 50, 1, 1);
+
+	ck_assert_int_eq(plog_set_raft_state_sync(F.log, 1, 0, em), 0);
+	ck_assert_int_eq(plog_append_sync(F.log, b, 0, b->len, 1, em), 0);
+	ck_assert_int_eq(plog_durable_offset(F.log), 2);
+	ck_assert_int_eq(exec_inline_run(&F.ex), 0); /* nothing went through the executor */
+	F.ex.defer_work = true;
+	append_batch(1, 10, 1);
+	ck_assert_int_eq(plog_append_sync(F.log, b, 0, b->len, 1, em), SLUICE_EBUSY);
+	ck_assert_int_eq(plog_set_raft_state_sync(F.log, 2, 0, em), SLUICE_EBUSY);
+	exec_inline_run(&F.ex);
+	buf_unref(b);
+	simfs_crash(F.sim);
+	exec_inline_init(&F.ex);
+	plog_abandon(F.log);
+	F.log = NULL;
+	fx_open();
+	ck_assert_int_ge(plog_end_offset(F.log), 2);
+	expect_state_file(1, 0, 0);
+}
+END_TEST
+
+/* plog_append_bytes writes the caller's memory without copying and assigns offsets in it. */
+START_TEST(test_plog_append_bytes_uses_callers_memory)
+{
+	struct buf *b = batchgen(3, 40, 5, 9);
+	struct buf *copy = buf_copy(b->data, b->len);
+
+	append_batch(2, 10, 1);
+	ck_assert_int_eq(plog_append_bytes(F.log, &F.reqs[F.n], b->data, b->len, 4, 0, append_cb),
+			 0);
+	F.bufs[F.n] = copy;
+	int i = F.n++;
+	ck_assert_int_eq((int64_t)be64_get(b->data), 2); /* BaseOffset assigned in place */
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(F.status[i], 0);
+	batch_set_base_offset(copy->data, 2);
+	batch_set_leader_epoch(copy->data, 4);
+	expect_log(0, 0, i);
+	buf_unref(b);
+}
+END_TEST
+
+/* A reset empties the log and restarts it at any offset, cancels pending appends, persists
+ * the new start, and the next append gets that offset. */
+START_TEST(test_plog_reset_restarts_the_log_at_an_offset)
+{
+	int done = -1;
+	fx_close();
+	F.cfg.segment_bytes = 1024;
+	fx_open();
+	for (int i = 0; i < 8; i++)
+		append_batch(1, 300, i);
+	exec_inline_run(&F.ex);
+	F.ex.defer_work = true;
+	int p = append_batch(1, 300, 9);
+	ck_assert_int_eq(plog_reset(F.log, 1000, int_status_cb, &done), 0);
+	ck_assert_int_eq(plog_start_offset(F.log), 1000);
+	ck_assert_int_eq(plog_end_offset(F.log), 1000);
+	int a = append_batch(2, 10, 10);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(done, 0);
+	ck_assert_int_eq(F.status[p], SLUICE_ECANCELED);
+	ck_assert_int_eq(F.status[a], 0);
+	ck_assert_int_eq(F.reqs[a].base_offset, 1000);
+	fx_close();
+	fx_open();
+	ck_assert_int_eq(plog_start_offset(F.log), 1000);
+	ck_assert_int_eq(plog_end_offset(F.log), 1002);
+	ck_assert_int_eq(plog_segment_count(F.log), 1);
+	/* And back to a lower offset. */
+	ck_assert_int_eq(plog_reset(F.log, 10, NULL, NULL), 0);
+	exec_inline_run(&F.ex);
+	fx_close();
+	fx_open();
+	ck_assert_int_eq(plog_start_offset(F.log), 10);
+	ck_assert_int_eq(plog_end_offset(F.log), 10);
+}
+END_TEST
+
+/* A crash in the middle of a reset leaves either the empty log at the new start or a suffix of
+ * the old log, never a log with a hole; a failed reset stops the log until it is reopened. */
+START_TEST(test_plog_reset_interrupted_leaves_empty_log_or_suffix)
+{
+	for (int nth = 1; nth <= 6; nth++) {
+		fx_teardown();
+		fx_setup();
+		fx_close();
+		F.cfg.segment_bytes = 1024;
+		fx_open();
+		for (int i = 0; i < 12; i++)
+			append_batch(1, 300, i);
+		exec_inline_run(&F.ex);
+		int64_t old_end = plog_end_offset(F.log);
+		simfs_fail_nth(F.sim, SIMFS_OP_UNLINK, nth, SLUICE_EIO);
+		int done = -1;
+		ck_assert_int_eq(plog_reset(F.log, 5000, int_status_cb, &done), 0);
+		exec_inline_run(&F.ex);
+		if (done != 0)
+			ck_assert(plog_failed(F.log));
+		simfs_fail_nth(F.sim, SIMFS_OP_UNLINK, 0, 0);
+		simfs_crash(F.sim);
+		exec_inline_init(&F.ex);
+		plog_abandon(F.log);
+		F.log = NULL;
+		fx_open();
+		int64_t start = plog_start_offset(F.log), end = plog_end_offset(F.log);
+		ck_assert_msg((start == 5000 && end == 5000) || end == old_end,
+			      "nth %d: log [%" PRId64 ", %" PRId64 ")", nth, start, end);
+		if (end == old_end) {
+			/* The suffix reads back whole. */
+			for (int64_t off = start; off < end;) {
+				struct plog_read_result r;
+				ck_assert_int_eq(plog_read(F.log, off, INT64_MAX, 1 << 20, &r), 0);
+				ck_assert_int_gt(r.len, 0);
+				off = r.next_offset;
+				buf_unref(r.buf);
+			}
+		}
+		/* Everything acknowledged before the reset is moot now: drop the bookkeeping. */
+		for (int i = 0; i < F.n; i++)
+			F.reqs[i].canceled = true;
+	}
+}
+END_TEST
+
+struct work_probe {
+	struct plog_work w;
+	int64_t durable_seen; /* on the worker: the log's durable end when it ran */
+	struct plog *log;
+	bool ran;
+	int status;
+	int done;
+};
+
+static void probe_work(struct plog_work *w)
+{
+	struct work_probe *p = w->data;
+	p->ran = true;
+}
+
+static void probe_done(struct plog_work *w, int status)
+{
+	struct work_probe *p = w->data;
+	p->status = status;
+	p->done++;
+	p->durable_seen = plog_durable_offset(p->log);
+}
+
+/* Caller work runs after the appends queued before it are durable (their callbacks ran
+ * first); behind a failed write it does not run and gets the write's error. */
+START_TEST(test_plog_submit_work_is_ordered_behind_appends_and_skipped_after_failure)
+{
+	struct work_probe p = {.w = {probe_work, probe_done, NULL}};
+	p.w.data = &p;
+	p.log = F.log;
+	F.ex.defer_work = true;
+	append_batch(1, 10, 1);
+	int a = append_batch(1, 10, 2);
+	ck_assert_int_eq(plog_submit_work(F.log, &p.w), 0);
+	int b = append_batch(1, 10, 3);
+	exec_inline_run(&F.ex);
+	ck_assert(p.ran);
+	ck_assert_int_eq(p.done, 1);
+	ck_assert_int_eq(p.status, 0);
+	ck_assert_int_ge(p.durable_seen, F.reqs[a].last_offset + 1);
+	ck_assert_int_eq(F.status[b], 0);
+
+	struct work_probe q = {.w = {probe_work, probe_done, NULL}};
+	q.w.data = &q;
+	q.log = F.log;
+	simfs_fail_nth(F.sim, SIMFS_OP_SYNC, 1, SLUICE_EIO);
+	int c = append_batch(1, 10, 4);
+	ck_assert_int_eq(plog_submit_work(F.log, &q.w), 0);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(F.status[c], SLUICE_EIO);
+	ck_assert(!q.ran);
+	ck_assert_int_eq(q.done, 1);
+	ck_assert_int_eq(q.status, SLUICE_EIO);
+}
+END_TEST
+
+/* Retention never deletes a segment holding an offset at or above the limit. */
+START_TEST(test_plog_retention_limit_keeps_segments)
+{
+	fx_close();
+	F.cfg.segment_bytes = 1024;
+	F.cfg.retention_bytes = 0;
+	F.cfg.retention_ms = -1;
+	fx_open();
+	for (int i = 0; i < 12; i++)
+		append_batch(1, 300, i);
+	exec_inline_run(&F.ex);
+	plog_set_retention_limit(F.log, 0);
+	ck_assert_int_eq(plog_enforce_retention(F.log), 0);
+	plog_set_retention_limit(F.log, 6);
+	ck_assert_int_gt(plog_enforce_retention(F.log), 0);
+	exec_inline_run(&F.ex);
+	ck_assert_int_gt(plog_start_offset(F.log), 0);
+	ck_assert_int_le(plog_start_offset(F.log), 6);
+	plog_set_retention_limit(F.log, INT64_MAX);
+	ck_assert_int_gt(plog_enforce_retention(F.log), 0);
+}
+END_TEST
+
+/* A corruption found by a read marks the partition through the op queue; the flag is on disk
+ * once the queue ran, and a reopen still refuses the partition. */
+START_TEST(test_plog_repair_flag_goes_through_the_queue)
+{
+	for (int i = 0; i < 10; i++)
+		append_batch(2, 200, i);
+	exec_inline_run(&F.ex);
+	plog_set_raft_state(F.log, 3, 1);
+	uint8_t x = 0x00;
+	size_t pos = F.reqs[0].len + F.reqs[1].len + 100;
+	ck_assert_int_eq(simfs_corrupt(F.sim, DIR "/00000000000000000000.log", pos, &x, 1), 0);
+	struct plog_read_result r;
+	ck_assert_int_eq(plog_read(F.log, 4, INT64_MAX, 100, &r), SLUICE_EREPAIR);
+	exec_inline_run(&F.ex);
+	struct pstate st;
+	errmsg_t em;
+	ck_assert_int_eq(pstate_load(F.fs, DIR, &st, em), 0);
+	ck_assert(st.flags & STATE_FLAG_NEEDS_REPAIR);
+	ck_assert_uint_eq(st.term, 3);
+	fx_close();
+	fx_open();
+	ck_assert(plog_needs_repair(F.log));
+}
+END_TEST
+
 /* ---- real files, real thread pool -------------------------------------------------------- */
 
 static int uv_done;
@@ -1031,6 +1392,21 @@ static Suite *storage_suite(void)
 	tcase_add_test(tc, test_plog_failed_roll_keeps_old_segment_active);
 	tcase_add_test(tc, test_plog_failed_truncate_stops_log_until_reopen);
 	tcase_add_test(tc, test_plog_crash_after_random_operations_keeps_exactly_the_synced_prefix);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("raft_support");
+	tcase_add_checked_fixture(tc, fx_setup, fx_teardown);
+	tcase_add_test(tc, test_plog_raft_state_writes_coalesce_and_report_durable_sequence);
+	tcase_add_test(tc, test_plog_raft_state_crash_keeps_durable_values);
+	tcase_add_test(tc, test_plog_raft_state_rides_on_queued_retention_and_never_goes_back);
+	tcase_add_test(tc, test_plog_raft_state_write_failure_reaches_the_hook);
+	tcase_add_test(tc, test_plog_sync_calls_are_durable_on_return);
+	tcase_add_test(tc, test_plog_append_bytes_uses_callers_memory);
+	tcase_add_test(tc, test_plog_reset_restarts_the_log_at_an_offset);
+	tcase_add_test(tc, test_plog_reset_interrupted_leaves_empty_log_or_suffix);
+	tcase_add_test(tc, test_plog_submit_work_is_ordered_behind_appends_and_skipped_after_failure);
+	tcase_add_test(tc, test_plog_retention_limit_keeps_segments);
+	tcase_add_test(tc, test_plog_repair_flag_goes_through_the_queue);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("posix");
