@@ -72,6 +72,9 @@
 /* Leadership table size (power of two). */
 #define LEADER_BUCKETS 4096
 
+_Static_assert(IMAGE_REPLICAS_MAX == CONS_REPLICAS_MAX,
+	       "a partition's replica list must fit a Raft group's configuration");
+
 enum { CTL_SUBMIT = 1, CTL_RESULT = 2, CTL_ELECT = 3 };
 
 /* Preferred-leader balancing runs this often (Kafka: leader.imbalance.check.interval). */
@@ -339,10 +342,14 @@ static void ctl_apply(void *arg, uint64_t index, const uint8_t *batch, size_t le
 	uint64_t gen = c->image.generation;
 	slot->status = image_apply(&c->image, index, rec.value.ptr, (size_t)rec.value.len,
 				   &slot->res);
-	if (slot->status == SLUICE_ENOMEM)
-		SLOG_ERROR(MOD, "msg=\"metadata image out of memory; this node's image may now "
-				"differ\" index=%" PRIu64, index);
-	else if (slot->status != 0 && slot->status != SLUICE_ESTATE)
+	if (slot->status == SLUICE_ENOMEM) {
+		/* Another controller replica may have applied it: skipping would let the images
+		 * differ for good. Stop; a restart rebuilds the image from snapshot and log. */
+		SLOG_ERROR(MOD, "msg=\"out of memory applying a metadata command; stopping the "
+				"node so a restart rebuilds the image\" index=%" PRIu64,
+			   index);
+		abort();
+	} else if (slot->status != 0 && slot->status != SLUICE_ESTATE)
 		SLOG_INFO(MOD, "msg=\"metadata command rejected\" index=%" PRIu64 " err=\"%s\" "
 			       "reason=\"%s\"",
 			  index, err_str(slot->status), slot->res.errmsg);
@@ -613,6 +620,126 @@ int cluster_elect_preferred(struct broker *b, struct partition *p, uint64_t grou
 	be64_put(f + 1, group);
 	struct iovec iov = {.iov_base = f, .iov_len = sizeof f};
 	return peer_net_send(c->peer, (uint32_t)leader, PEER_CHANNEL_CONTROL, &iov, 1);
+}
+
+/* Leader side of a reassignment: move each led partition's Raft membership towards the
+ * image's replica list, one step per tick. Replica side: a replica the image no longer lists
+ * closes and removes its data once the group dropped it (or after REMOVE_GRACE_MS). */
+#define REMOVE_GRACE_MS 10000
+
+static void doomed_closed_cb(void *arg);
+
+struct removed_replica {
+	struct cluster *c;
+	struct fs *fs;
+	char dir[PATH_MAX];
+	char name[TOPIC_NAME_BYTES_MAX + 16];
+	struct exec_job job;
+};
+
+static void removed_rm_work(struct exec_job *job)
+{
+	struct removed_replica *rr =
+		(struct removed_replica *)((char *)job - offsetof(struct removed_replica, job));
+	int rv = broker_remove_dir(rr->fs, rr->dir);
+	if (rv != 0)
+		SLOG_WARN(MOD, "msg=\"could not remove replica directory\" dir=\"%s\" err=\"%s\"",
+			  rr->dir, err_str(rv));
+}
+
+static void removed_rm_done(struct exec_job *job)
+{
+	struct removed_replica *rr =
+		(struct removed_replica *)((char *)job - offsetof(struct removed_replica, job));
+	SLOG_INFO(MOD, "msg=\"replica removed\" partition=%s", rr->name);
+	free(rr);
+}
+
+static void removed_closed_cb(void *arg)
+{
+	struct removed_replica *rr = arg;
+	rr->job.work = removed_rm_work;
+	rr->job.done = removed_rm_done;
+	exec_submit(&rr->c->b->worker.exec, &rr->job);
+}
+
+static bool image_lists(const struct image_partition *ip, uint32_t node)
+{
+	for (int k = 0; k < ip->nreplicas; k++)
+		if (ip->replicas[k] == node)
+			return true;
+	return false;
+}
+
+static void memberships(struct cluster *c)
+{
+	struct broker *b = c->b;
+	uint32_t self = (uint32_t)b->cfg.node_id;
+	for (int i = 0; i < b->topics.n; i++) {
+		struct topic *tp = b->topics.v[i];
+		struct topic_state *ts = tp->data;
+		if (ts == NULL || ts->deleting)
+			continue;
+		for (int j = 0; j < tp->partitions; j++) {
+			struct partition *p = &ts->parts[j];
+			if (p->group == NULL || p->closing)
+				continue;
+			const struct image_partition *ip = image_partition_of(c, p);
+			if (ip == NULL)
+				continue;
+			if (partition_is_leader(p)) {
+				cons_reconfigure(p->group, ip->replicas, ip->nreplicas);
+				continue;
+			}
+			if (image_lists(ip, self)) {
+				p->removed_since_ms = 0;
+				continue;
+			}
+			if (p->removed_since_ms == 0)
+				p->removed_since_ms = now_ms(c);
+			if (cons_member(p->group, self, NULL) &&
+			    now_ms(c) - p->removed_since_ms < REMOVE_GRACE_MS)
+				continue;
+			struct removed_replica *rr = calloc(1, sizeof(*rr));
+			if (rr == NULL)
+				continue;
+			rr->c = c;
+			rr->fs = b->fs;
+			snprintf(rr->dir, sizeof rr->dir, "%s/%s-%d", b->cfg.log_dir, tp->name, j);
+			snprintf(rr->name, sizeof rr->name, "%s-%d", tp->name, j);
+			SLOG_INFO(MOD, "msg=\"replica moved away; closing it\" partition=%s",
+				  rr->name);
+			ts->nopen--;
+			partition_close(p, removed_closed_cb, rr);
+			/* The slot is free for a later reassignment back to this node. */
+		}
+	}
+}
+
+bool cluster_reassignment_pending(struct broker *b, const struct image_topic *it, int32_t partition,
+				  uint32_t *adding, int *nadding, uint32_t *removing, int *nremoving)
+{
+	struct cluster *c = b->cluster;
+	*nadding = *nremoving = 0;
+	struct topic *tp = topics_find(&b->topics, it->name, strlen(it->name));
+	const struct image_partition *ip = image_partition_get(it, partition);
+	if (tp == NULL || tp->data == NULL || ip == NULL || partition >= tp->partitions)
+		return false;
+	struct partition *p = &((struct topic_state *)tp->data)->parts[partition];
+	if (p->group == NULL)
+		return false;
+	uint32_t cur[CONS_REPLICAS_MAX * 2];
+	int ncur = cons_voters(p->group, cur, CONS_REPLICAS_MAX * 2);
+	for (int k = 0; k < ip->nreplicas; k++) {
+		int role = -1;
+		if (!cons_member(p->group, ip->replicas[k], &role) || role != 1)
+			adding[(*nadding)++] = ip->replicas[k];
+	}
+	for (int k = 0; k < ncur; k++)
+		if (!image_lists(ip, cur[k]))
+			removing[(*nremoving)++] = cur[k];
+	(void)c;
+	return *nadding > 0 || *nremoving > 0;
 }
 
 static void balance(struct cluster *c)
@@ -991,7 +1118,11 @@ static void open_replica(struct cluster *c, struct topic *tp, const struct image
 	oj->args.name = oj->name;
 	oj->args.group_id = h->group_id;
 	oj->args.replicas = oj->replicas;
-	oj->args.n_replicas = h->p->nreplicas;
+	/* Only the replicas the partition was created with bootstrap its group (all with the
+	 * same first entry); a replica added by a reassignment starts empty and is brought in
+	 * by the leader (cons_reconfigure). */
+	const struct image_topic *it = h->topic;
+	oj->args.n_replicas = h->p->changed_gen == it->created_gen ? h->p->nreplicas : 0;
 	topic_log_config(b, tp, &oj->args.config);
 	memset(p, 0, sizeof *p);
 	p->topic = tp;
@@ -1137,6 +1268,7 @@ static void tick_cb(uv_timer_t *t)
 		announce(c);
 	if (c->b->cfg.auto_leader_rebalance && now_ms(c) - c->balance_ms >= BALANCE_MS)
 		balance(c);
+	memberships(c);
 	broker_cluster_tick(c->b);
 }
 

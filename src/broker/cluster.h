@@ -48,6 +48,12 @@ int32_t cluster_partition_leader(struct broker *b, const struct partition *p, ui
  * reachable. The outcome shows in Metadata. */
 int cluster_elect_preferred(struct broker *b, struct partition *p, uint64_t group);
 
+/* Whether the partition's Raft membership (as this node's replica sees it) still differs from
+ * the image's replica list; fills the replicas still to be added as voters and those still to
+ * be removed (arrays of at least IMAGE_REPLICAS_MAX * 2). False when this node has no replica. */
+bool cluster_reassignment_pending(struct broker *b, const struct image_topic *it, int32_t partition,
+				  uint32_t *adding, int *nadding, uint32_t *removing, int *nremoving);
+
 int32_t cluster_controller_id(struct broker *b);
 const struct image *cluster_image(struct broker *b);
 bool cluster_ready(struct broker *b);

@@ -50,7 +50,7 @@ enum {
 	ELECTION_TYPE_UNCLEAN = 1,
 };
 
-/* Room for one per-partition message ("preferred replica 4294967295 ...: <err_str>"). */
+/* Longest per-partition message we format ("preferred replica 4294967295 ...: <err_str>"). */
 #define ELECT_MESSAGE_BYTES_MAX 160
 
 typedef struct kafka_elect_leaders_response_replica_election_result election_result;
@@ -76,26 +76,30 @@ static struct partition *local_partition(struct broker *b, const struct image_to
 	return p->group != NULL ? p : NULL;
 }
 
-/* Sets out->error_message to a formatted message in the request's arena. Returns 0 or
- * SLUICE_ENOMEM. */
+/* Sets out->error_message to a formatted message copied into the request's arena (exactly its
+ * length: an answer about every partition of a large cluster may carry one per partition).
+ * Returns 0 or SLUICE_ENOMEM. */
 static int set_message(struct breq *r, partition_result *out, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 static int set_message(struct breq *r, partition_result *out, const char *fmt, ...)
 {
-	char *msg = breq_alloc(r, ELECT_MESSAGE_BYTES_MAX);
+	char tmp[ELECT_MESSAGE_BYTES_MAX];
 	va_list ap;
+	char *msg;
 	int n;
 
-	if (msg == NULL)
-		return SLUICE_ENOMEM;
 	va_start(ap, fmt);
-	n = vsnprintf(msg, ELECT_MESSAGE_BYTES_MAX, fmt, ap);
+	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		n = 0;
-	if (n >= ELECT_MESSAGE_BYTES_MAX)
-		n = ELECT_MESSAGE_BYTES_MAX - 1; /* cut, as vsnprintf did */
+	if ((size_t)n >= sizeof tmp)
+		n = (int)sizeof tmp - 1; /* cut, as vsnprintf did */
+	msg = breq_alloc(r, (size_t)n + 1);
+	if (msg == NULL)
+		return SLUICE_ENOMEM;
+	memcpy(msg, tmp, (size_t)n);
 	out->error_message = (struct kafka_str){ msg, n };
 	return 0;
 }
@@ -118,11 +122,13 @@ static int elect_one(struct breq *r, int8_t type, const struct image_topic *it, 
 	if (type != ELECTION_TYPE_PREFERRED) {
 		out->error_code = KAFKA_ERR_INVALID_REQUEST;
 		tally->failed++;
-		if (type == ELECTION_TYPE_UNCLEAN)
-			return set_message(r, out,
-					   "unclean leader election is not supported: Raft "
-					   "elects only a replica with every committed "
-					   "record");
+		if (type == ELECTION_TYPE_UNCLEAN) {
+			out->error_message = kafka_str_c(
+				"unclean leader election is not supported: "
+				"Raft elects only a replica that has every "
+				"committed record");
+			return 0;
+		}
 		return set_message(r, out, "unknown ElectionType %d", type);
 	}
 	assert(ip->nreplicas >= 1); /* image invariant 2 */

@@ -57,6 +57,7 @@ struct partition {
 	uint64_t appends_inflight;
 	bool closing; /* partition_close called: no new work, no more advances */
 	bool was_leader;
+	int64_t removed_since_ms; /* the image stopped listing this node as a replica */
 	/* Compaction (cleanup.policy=compact), scheduled by the broker (broker.c). */
 	int64_t cleaned_end;  /* offsets below it were seen by the last successful compaction */
 	int64_t cleaned_ms;   /* wall clock of that compaction */

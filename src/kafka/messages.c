@@ -1975,6 +1975,229 @@ const struct kafka_struct_desc kafka_elect_leaders_response_desc = {
 	sizeof(struct kafka_elect_leaders_response)
 };
 
+/* AlterPartitionReassignments{Request,Response}.json, v0 (flexible). */
+static const struct kafka_field
+	kafka_alter_partition_reassignments_request_reassignable_partition_fields[] = {
+		{ "PartitionIndex",
+		  offsetof(struct kafka_alter_partition_reassignments_request_reassignable_partition,
+			   partition_index),
+		  KAFKA_T_INT32, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+		{ "Replicas",
+		  offsetof(struct kafka_alter_partition_reassignments_request_reassignable_partition,
+			   replicas),
+		  KAFKA_T_ARRAY, KAFKA_T_INT32, 0, 32767, 0, 32767, -1, 1, NULL },
+	};
+const struct kafka_struct_desc
+	kafka_alter_partition_reassignments_request_reassignable_partition_desc = {
+		"kafka_alter_partition_reassignments_request_reassignable_partition",
+		kafka_alter_partition_reassignments_request_reassignable_partition_fields, 2,
+		sizeof(struct kafka_alter_partition_reassignments_request_reassignable_partition)
+	};
+
+static const struct kafka_field
+	kafka_alter_partition_reassignments_request_reassignable_topic_fields[] = {
+		{ "Name",
+		  offsetof(struct kafka_alter_partition_reassignments_request_reassignable_topic,
+			   name),
+		  KAFKA_T_STRING, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+		{ "Partitions",
+		  offsetof(struct kafka_alter_partition_reassignments_request_reassignable_topic,
+			   partitions),
+		  KAFKA_T_ARRAY, KAFKA_T_STRUCT, 0, 32767, 1, 0, -1, 0,
+		  &kafka_alter_partition_reassignments_request_reassignable_partition_desc },
+	};
+const struct kafka_struct_desc kafka_alter_partition_reassignments_request_reassignable_topic_desc =
+	{ "kafka_alter_partition_reassignments_request_reassignable_topic",
+	  kafka_alter_partition_reassignments_request_reassignable_topic_fields, 2,
+	  sizeof(struct kafka_alter_partition_reassignments_request_reassignable_topic) };
+
+static const struct kafka_field kafka_alter_partition_reassignments_request_fields[] = {
+	{ "TimeoutMs", offsetof(struct kafka_alter_partition_reassignments_request, timeout_ms),
+	  KAFKA_T_INT32, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 60000, NULL },
+	{ "Topics", offsetof(struct kafka_alter_partition_reassignments_request, topics),
+	  KAFKA_T_ARRAY, KAFKA_T_STRUCT, 0, 32767, 1, 0, -1, 0,
+	  &kafka_alter_partition_reassignments_request_reassignable_topic_desc },
+};
+const struct kafka_struct_desc kafka_alter_partition_reassignments_request_desc = {
+	"kafka_alter_partition_reassignments_request",
+	kafka_alter_partition_reassignments_request_fields, 2,
+	sizeof(struct kafka_alter_partition_reassignments_request)
+};
+
+static const struct kafka_field
+	kafka_alter_partition_reassignments_response_reassignable_partition_response_fields[] = {
+		{ "PartitionIndex",
+		  offsetof(struct
+			   kafka_alter_partition_reassignments_response_reassignable_partition_response,
+			   partition_index),
+		  KAFKA_T_INT32, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+		{ "ErrorCode",
+		  offsetof(struct
+			   kafka_alter_partition_reassignments_response_reassignable_partition_response,
+			   error_code),
+		  KAFKA_T_INT16, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+		{ "ErrorMessage",
+		  offsetof(struct
+			   kafka_alter_partition_reassignments_response_reassignable_partition_response,
+			   error_message),
+		  KAFKA_T_STRING, KAFKA_T_NONE, 0, 32767, 0, 32767, -1, 0, NULL },
+	};
+const struct kafka_struct_desc
+	kafka_alter_partition_reassignments_response_reassignable_partition_response_desc = {
+		"kafka_alter_partition_reassignments_response_reassignable_partition_response",
+		kafka_alter_partition_reassignments_response_reassignable_partition_response_fields,
+		3,
+		sizeof(struct
+		       kafka_alter_partition_reassignments_response_reassignable_partition_response)
+	};
+
+static const struct kafka_field
+	kafka_alter_partition_reassignments_response_reassignable_topic_response_fields[] = {
+		{ "Name",
+		  offsetof(struct
+			   kafka_alter_partition_reassignments_response_reassignable_topic_response,
+			   name),
+		  KAFKA_T_STRING, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+		{ "Partitions",
+		  offsetof(struct
+			   kafka_alter_partition_reassignments_response_reassignable_topic_response,
+			   partitions),
+		  KAFKA_T_ARRAY, KAFKA_T_STRUCT, 0, 32767, 1, 0, -1, 0,
+		  &kafka_alter_partition_reassignments_response_reassignable_partition_response_desc },
+	};
+const struct kafka_struct_desc
+	kafka_alter_partition_reassignments_response_reassignable_topic_response_desc = {
+		"kafka_alter_partition_reassignments_response_reassignable_topic_response",
+		kafka_alter_partition_reassignments_response_reassignable_topic_response_fields, 2,
+		sizeof(struct kafka_alter_partition_reassignments_response_reassignable_topic_response)
+	};
+
+static const struct kafka_field kafka_alter_partition_reassignments_response_fields[] = {
+	{ "ThrottleTimeMs",
+	  offsetof(struct kafka_alter_partition_reassignments_response, throttle_time_ms),
+	  KAFKA_T_INT32, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+	{ "ErrorCode", offsetof(struct kafka_alter_partition_reassignments_response, error_code),
+	  KAFKA_T_INT16, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+	{ "ErrorMessage",
+	  offsetof(struct kafka_alter_partition_reassignments_response, error_message),
+	  KAFKA_T_STRING, KAFKA_T_NONE, 0, 32767, 0, 32767, -1, 0, NULL },
+	{ "Responses", offsetof(struct kafka_alter_partition_reassignments_response, responses),
+	  KAFKA_T_ARRAY, KAFKA_T_STRUCT, 0, 32767, 1, 0, -1, 0,
+	  &kafka_alter_partition_reassignments_response_reassignable_topic_response_desc },
+};
+const struct kafka_struct_desc kafka_alter_partition_reassignments_response_desc = {
+	"kafka_alter_partition_reassignments_response",
+	kafka_alter_partition_reassignments_response_fields, 4,
+	sizeof(struct kafka_alter_partition_reassignments_response)
+};
+
+/* ListPartitionReassignments{Request,Response}.json, v0 (flexible). */
+static const struct kafka_field
+	kafka_list_partition_reassignments_request_list_partition_reassignments_topics_fields[] = {
+		{ "Name",
+		  offsetof(struct
+			   kafka_list_partition_reassignments_request_list_partition_reassignments_topics,
+			   name),
+		  KAFKA_T_STRING, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+		{ "PartitionIndexes",
+		  offsetof(struct
+			   kafka_list_partition_reassignments_request_list_partition_reassignments_topics,
+			   partition_indexes),
+		  KAFKA_T_ARRAY, KAFKA_T_INT32, 0, 32767, 1, 0, -1, 0, NULL },
+	};
+const struct kafka_struct_desc
+	kafka_list_partition_reassignments_request_list_partition_reassignments_topics_desc = {
+		"kafka_list_partition_reassignments_request_list_partition_reassignments_topics",
+		kafka_list_partition_reassignments_request_list_partition_reassignments_topics_fields,
+		2,
+		sizeof(struct
+		       kafka_list_partition_reassignments_request_list_partition_reassignments_topics)
+	};
+
+static const struct kafka_field kafka_list_partition_reassignments_request_fields[] = {
+	{ "TimeoutMs", offsetof(struct kafka_list_partition_reassignments_request, timeout_ms),
+	  KAFKA_T_INT32, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 60000, NULL },
+	{ "Topics", offsetof(struct kafka_list_partition_reassignments_request, topics),
+	  KAFKA_T_ARRAY, KAFKA_T_STRUCT, 0, 32767, 0, 32767, -1, 1,
+	  &kafka_list_partition_reassignments_request_list_partition_reassignments_topics_desc },
+};
+const struct kafka_struct_desc kafka_list_partition_reassignments_request_desc = {
+	"kafka_list_partition_reassignments_request",
+	kafka_list_partition_reassignments_request_fields, 2,
+	sizeof(struct kafka_list_partition_reassignments_request)
+};
+
+static const struct kafka_field
+	kafka_list_partition_reassignments_response_ongoing_partition_reassignment_fields[] = {
+		{ "PartitionIndex",
+		  offsetof(struct
+			   kafka_list_partition_reassignments_response_ongoing_partition_reassignment,
+			   partition_index),
+		  KAFKA_T_INT32, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+		{ "Replicas",
+		  offsetof(struct
+			   kafka_list_partition_reassignments_response_ongoing_partition_reassignment,
+			   replicas),
+		  KAFKA_T_ARRAY, KAFKA_T_INT32, 0, 32767, 1, 0, -1, 0, NULL },
+		{ "AddingReplicas",
+		  offsetof(struct
+			   kafka_list_partition_reassignments_response_ongoing_partition_reassignment,
+			   adding_replicas),
+		  KAFKA_T_ARRAY, KAFKA_T_INT32, 0, 32767, 1, 0, -1, 0, NULL },
+		{ "RemovingReplicas",
+		  offsetof(struct
+			   kafka_list_partition_reassignments_response_ongoing_partition_reassignment,
+			   removing_replicas),
+		  KAFKA_T_ARRAY, KAFKA_T_INT32, 0, 32767, 1, 0, -1, 0, NULL },
+	};
+const struct kafka_struct_desc
+	kafka_list_partition_reassignments_response_ongoing_partition_reassignment_desc = {
+		"kafka_list_partition_reassignments_response_ongoing_partition_reassignment",
+		kafka_list_partition_reassignments_response_ongoing_partition_reassignment_fields, 4,
+		sizeof(struct
+		       kafka_list_partition_reassignments_response_ongoing_partition_reassignment)
+	};
+
+static const struct kafka_field
+	kafka_list_partition_reassignments_response_ongoing_topic_reassignment_fields[] = {
+		{ "Name",
+		  offsetof(struct
+			   kafka_list_partition_reassignments_response_ongoing_topic_reassignment,
+			   name),
+		  KAFKA_T_STRING, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+		{ "Partitions",
+		  offsetof(struct
+			   kafka_list_partition_reassignments_response_ongoing_topic_reassignment,
+			   partitions),
+		  KAFKA_T_ARRAY, KAFKA_T_STRUCT, 0, 32767, 1, 0, -1, 0,
+		  &kafka_list_partition_reassignments_response_ongoing_partition_reassignment_desc },
+	};
+const struct kafka_struct_desc
+	kafka_list_partition_reassignments_response_ongoing_topic_reassignment_desc = {
+		"kafka_list_partition_reassignments_response_ongoing_topic_reassignment",
+		kafka_list_partition_reassignments_response_ongoing_topic_reassignment_fields, 2,
+		sizeof(struct kafka_list_partition_reassignments_response_ongoing_topic_reassignment)
+	};
+
+static const struct kafka_field kafka_list_partition_reassignments_response_fields[] = {
+	{ "ThrottleTimeMs",
+	  offsetof(struct kafka_list_partition_reassignments_response, throttle_time_ms),
+	  KAFKA_T_INT32, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+	{ "ErrorCode", offsetof(struct kafka_list_partition_reassignments_response, error_code),
+	  KAFKA_T_INT16, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+	{ "ErrorMessage",
+	  offsetof(struct kafka_list_partition_reassignments_response, error_message),
+	  KAFKA_T_STRING, KAFKA_T_NONE, 0, 32767, 0, 32767, -1, 0, NULL },
+	{ "Topics", offsetof(struct kafka_list_partition_reassignments_response, topics),
+	  KAFKA_T_ARRAY, KAFKA_T_STRUCT, 0, 32767, 1, 0, -1, 0,
+	  &kafka_list_partition_reassignments_response_ongoing_topic_reassignment_desc },
+};
+const struct kafka_struct_desc kafka_list_partition_reassignments_response_desc = {
+	"kafka_list_partition_reassignments_response",
+	kafka_list_partition_reassignments_response_fields, 4,
+	sizeof(struct kafka_list_partition_reassignments_response)
+};
+
 static const struct kafka_field kafka_sasl_handshake_request_fields[] = {
 	{ "Mechanism", offsetof(struct kafka_sasl_handshake_request, mechanism), KAFKA_T_STRING,
 	  KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
@@ -2259,6 +2482,12 @@ const struct kafka_api kafka_apis[] = {
 	  &kafka_create_partitions_response_desc },
 	{ 43, "ElectLeaders", 0, 2, 2, &kafka_elect_leaders_request_desc,
 	  &kafka_elect_leaders_response_desc },
+	{ 45, "AlterPartitionReassignments", 0, 0, 0,
+	  &kafka_alter_partition_reassignments_request_desc,
+	  &kafka_alter_partition_reassignments_response_desc },
+	{ 46, "ListPartitionReassignments", 0, 0, 0,
+	  &kafka_list_partition_reassignments_request_desc,
+	  &kafka_list_partition_reassignments_response_desc },
 	{ 17, "SaslHandshake", 0, 1, -1, &kafka_sasl_handshake_request_desc,
 	  &kafka_sasl_handshake_response_desc },
 	{ 68, "ConsumerGroupHeartbeat", 0, 1, 0, &kafka_consumer_group_heartbeat_request_desc,

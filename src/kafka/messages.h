@@ -1052,6 +1052,97 @@ struct kafka_elect_leaders_response {
 };
 extern const struct kafka_struct_desc kafka_elect_leaders_response_desc;
 
+/* AlterPartitionReassignments (KIP-455): give partitions a new replica list (Replicas[0] is the
+ * preferred leader), or cancel a pending move with a null list. v0 only, flexible. */
+struct kafka_alter_partition_reassignments_request_reassignable_partition {
+	int32_t partition_index;       /* PartitionIndex, v0+ */
+	KAFKA_ARRAY(int32_t) replicas; /* Replicas, v0+, nullable v0+, default null (= cancel) */
+};
+extern const struct kafka_struct_desc
+	kafka_alter_partition_reassignments_request_reassignable_partition_desc;
+
+struct kafka_alter_partition_reassignments_request_reassignable_topic {
+	struct kafka_str name; /* Name, v0+ */
+	KAFKA_ARRAY(struct kafka_alter_partition_reassignments_request_reassignable_partition)
+	partitions; /* Partitions, v0+ */
+};
+extern const struct kafka_struct_desc
+	kafka_alter_partition_reassignments_request_reassignable_topic_desc;
+
+struct kafka_alter_partition_reassignments_request {
+	int32_t timeout_ms; /* TimeoutMs, v0+, default 60000 */
+	KAFKA_ARRAY(struct kafka_alter_partition_reassignments_request_reassignable_topic)
+	topics; /* Topics, v0+ */
+};
+extern const struct kafka_struct_desc kafka_alter_partition_reassignments_request_desc;
+
+struct kafka_alter_partition_reassignments_response_reassignable_partition_response {
+	int32_t partition_index;        /* PartitionIndex, v0+ */
+	int16_t error_code;             /* ErrorCode, v0+ */
+	struct kafka_str error_message; /* ErrorMessage, v0+, nullable v0+ */
+};
+extern const struct kafka_struct_desc
+	kafka_alter_partition_reassignments_response_reassignable_partition_response_desc;
+
+struct kafka_alter_partition_reassignments_response_reassignable_topic_response {
+	struct kafka_str name; /* Name, v0+ */
+	KAFKA_ARRAY(struct kafka_alter_partition_reassignments_response_reassignable_partition_response)
+	partitions; /* Partitions, v0+ */
+};
+extern const struct kafka_struct_desc
+	kafka_alter_partition_reassignments_response_reassignable_topic_response_desc;
+
+struct kafka_alter_partition_reassignments_response {
+	int32_t throttle_time_ms;       /* ThrottleTimeMs, v0+ */
+	int16_t error_code;             /* ErrorCode, v0+ */
+	struct kafka_str error_message; /* ErrorMessage, v0+, nullable v0+ */
+	KAFKA_ARRAY(struct kafka_alter_partition_reassignments_response_reassignable_topic_response)
+	responses; /* Responses, v0+ */
+};
+extern const struct kafka_struct_desc kafka_alter_partition_reassignments_response_desc;
+
+/* ListPartitionReassignments (KIP-455): the partitions whose replicas are being moved, with the
+ * replicas being added and removed. v0 only, flexible. */
+struct kafka_list_partition_reassignments_request_list_partition_reassignments_topics {
+	struct kafka_str name;                 /* Name, v0+ */
+	KAFKA_ARRAY(int32_t) partition_indexes; /* PartitionIndexes, v0+ */
+};
+extern const struct kafka_struct_desc
+	kafka_list_partition_reassignments_request_list_partition_reassignments_topics_desc;
+
+struct kafka_list_partition_reassignments_request {
+	int32_t timeout_ms; /* TimeoutMs, v0+, default 60000 */
+	KAFKA_ARRAY(struct kafka_list_partition_reassignments_request_list_partition_reassignments_topics)
+	topics; /* Topics, v0+, nullable v0+, default null (= every partition) */
+};
+extern const struct kafka_struct_desc kafka_list_partition_reassignments_request_desc;
+
+struct kafka_list_partition_reassignments_response_ongoing_partition_reassignment {
+	int32_t partition_index;                /* PartitionIndex, v0+ */
+	KAFKA_ARRAY(int32_t) replicas;          /* Replicas, v0+ */
+	KAFKA_ARRAY(int32_t) adding_replicas;   /* AddingReplicas, v0+ */
+	KAFKA_ARRAY(int32_t) removing_replicas; /* RemovingReplicas, v0+ */
+};
+extern const struct kafka_struct_desc
+	kafka_list_partition_reassignments_response_ongoing_partition_reassignment_desc;
+
+struct kafka_list_partition_reassignments_response_ongoing_topic_reassignment {
+	struct kafka_str name; /* Name, v0+ */
+	KAFKA_ARRAY(struct kafka_list_partition_reassignments_response_ongoing_partition_reassignment)
+	partitions; /* Partitions, v0+ */
+};
+extern const struct kafka_struct_desc
+	kafka_list_partition_reassignments_response_ongoing_topic_reassignment_desc;
+
+struct kafka_list_partition_reassignments_response {
+	int32_t throttle_time_ms;       /* ThrottleTimeMs, v0+ */
+	int16_t error_code;             /* ErrorCode, v0+ */
+	struct kafka_str error_message; /* ErrorMessage, v0+, nullable v0+ */
+	KAFKA_ARRAY(struct kafka_list_partition_reassignments_response_ongoing_topic_reassignment)
+	topics; /* Topics, v0+ */
+};
+extern const struct kafka_struct_desc kafka_list_partition_reassignments_response_desc;
+
 struct kafka_sasl_handshake_request {
 	struct kafka_str mechanism; /* Mechanism, v0+ */
 };

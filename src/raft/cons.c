@@ -155,6 +155,12 @@ struct cons_group {
 	unsigned applies_inflight;
 	uint64_t lead_term;
 	int64_t next_offset; /* leader: offset the next proposal gets */
+	/* membership change (cons_reconfigure): one at a time; proposals pause meanwhile, since
+	 * the configuration entry takes an offset in the log */
+	struct raft_change change;
+	bool change_inflight;
+	bool paused;
+	uint64_t pause_since_ms;
 	/* observed state, for change detection */
 	int role;
 	uint64_t term;
@@ -532,7 +538,7 @@ int cons_propose(struct cons_group *g, const uint8_t *batch, size_t len, enum co
 		return SLUICE_ENOTLEADER;
 	if (len < BATCH_HEADER_BYTES)
 		return SLUICE_EMALFORMED;
-	if (g->queued_bytes + len > CONS_QUEUED_BYTES_MAX)
+	if (g->paused || g->queued_bytes + len > CONS_QUEUED_BYTES_MAX)
 		return SLUICE_EBUSY;
 	struct prop *p = calloc(1, sizeof(*p));
 	if (p == NULL)
@@ -623,6 +629,8 @@ static void refresh(struct cons_group *g)
 	}
 	if ((!ready || term != g->lead_term) && (g->queued_head || g->pending_head))
 		fail_all(g, SLUICE_ENOTLEADER);
+	if (!ready)
+		g->paused = false;
 	g->role = role;
 	g->term = term;
 	g->leader = (uint32_t)lid;
@@ -728,7 +736,11 @@ static void rio_close(struct raft_io *io, raft_io_close_cb cb)
 		g->io_close_cb(&g->io);
 		return;
 	}
-	if (g->install.active && g->install.cb) {
+	/* An install whose rlog_install_finish is queued completes through install_finished_cb
+	 * (rlog_close runs it first); only one still fetching data is canceled here. Completing
+	 * it twice hands raft's request back to the shim after it was recycled (found by
+	 * test_sim: a clean restart during an install, shim.c sreq_put's `live > 0`). */
+	if (g->install.active && !g->install.finishing && g->install.cb) {
 		g->install.active = false;
 		g->install.cb(g->install.req, RAFT_CANCELED);
 	}
@@ -997,6 +1009,8 @@ static void install_finished_cb(void *arg, int status)
 {
 	struct cons_group *g = arg;
 	struct install *in = &g->install;
+	if (!in->active)
+		return; /* already completed (canceled) */
 	in->active = false;
 	in->finishing = false;
 	SLOG_INFO(MOD, "group=%s event=install_done status=%d", g->name, status);
@@ -1743,6 +1757,153 @@ int cons_voters(const struct cons_group *g, uint32_t *out, int max)
 		if (c->servers[i].role == RAFT_VOTER)
 			out[k++] = (uint32_t)c->servers[i].id;
 	return k;
+}
+
+static void change_cb(struct raft_change *req, int status)
+{
+	struct cons_group *g = req->data;
+	g->change_inflight = false;
+	g->paused = false;
+	if (status != 0) {
+		SLOG_WARN(MOD, "group=%s event=membership_change_failed status=%s", g->name,
+			  raft_strerror(status));
+	} else {
+		SLOG_INFO(MOD, "group=%s event=membership_changed voters_now=%u", g->name,
+			  g->raft.configuration.n);
+	}
+	/* The configuration entry took an offset: proposals continue after it. */
+	if (cons_is_leader(g))
+		g->next_offset = plog_end_offset(rlog_plog(g->log));
+	refresh(g);
+}
+
+static bool wanted(const uint32_t *want, int n, raft_id id)
+{
+	for (int i = 0; i < n; i++)
+		if (want[i] == id)
+			return true;
+	return false;
+}
+
+int cons_reconfigure(struct cons_group *g, const uint32_t *want, int n)
+{
+	struct raft *r = &g->raft;
+	const struct raft_configuration *c = &r->configuration;
+
+	if (!cons_is_leader(g))
+		return SLUICE_ENOTLEADER;
+	if (g->change_inflight || r->configuration_uncommitted_index != 0)
+		return SLUICE_EBUSY;
+	if (n <= 0 || n > CONS_REPLICAS_MAX)
+		return SLUICE_EINVAL;
+
+	/* One step, in this order: add a missing replica as spare, make it a standby (it
+	 * replicates), promote it to voter once it has caught up, then remove the replicas no
+	 * longer wanted (the leader itself last, after handing leadership to a wanted voter). */
+	int op = 0; /* 1 add, 2 standby, 3 voter, 4 remove */
+	raft_id id = 0;
+	unsigned idx = 0;
+	for (int i = 0; i < n && op == 0; i++) {
+		unsigned k;
+		for (k = 0; k < c->n && c->servers[k].id != want[i]; k++)
+			;
+		if (k == c->n) {
+			op = 1;
+			id = want[i];
+		} else if (c->servers[k].role == RAFT_SPARE) {
+			op = 2;
+			id = want[i];
+		} else if (c->servers[k].role == RAFT_STANDBY) {
+			op = 3;
+			id = want[i];
+			idx = k;
+		}
+	}
+	for (unsigned k = 0; k < c->n && op == 0; k++) {
+		if (!wanted(want, n, c->servers[k].id)) {
+			op = 4;
+			id = c->servers[k].id;
+		}
+	}
+	if (op == 0)
+		return SLUICE_EEXIST; /* the configuration already matches */
+	if (op == 4 && id == g->node->cfg.node_id) {
+		/* Hand leadership to a wanted voter first; the new leader removes us. */
+		for (int i = 0; i < n; i++)
+			for (unsigned k = 0; k < c->n; k++)
+				if (c->servers[k].id == want[i] && c->servers[k].role == RAFT_VOTER)
+				{
+					(void)cons_transfer(g, want[i]);
+					return SLUICE_EBUSY;
+				}
+		return SLUICE_EBUSY;
+	}
+	uint64_t now = now_ms(g->node);
+	if (op == 3) {
+		/* raft 0.15 appends the promotion at once only when the standby's log already
+		 * matches the leader's last index; pause proposals so it can get there, for a
+		 * bounded time (then let them flow again and retry later). */
+		raft_index match = r->leader_state.progress[idx].match_index;
+		if (match + 64 < raft_last_index(r))
+			return SLUICE_EBUSY; /* still catching up under load */
+		if (match != raft_last_index(r) || g->queued_head != NULL) {
+			if (!g->paused) {
+				g->paused = true;
+				g->pause_since_ms = now;
+			} else if (now - g->pause_since_ms > 2000) {
+				g->paused = false; /* give up for now */
+			}
+			return SLUICE_EBUSY;
+		}
+	}
+	if (g->queued_head != NULL) {
+		g->paused = true;
+		g->pause_since_ms = now;
+		return SLUICE_EBUSY;
+	}
+	char addr[16];
+	snprintf(addr, sizeof(addr), "%u", (uint32_t)id);
+	g->change.data = g;
+	int rv;
+	switch (op) {
+	case 1:
+		rv = raft_add(r, &g->change, id, addr, change_cb);
+		break;
+	case 2:
+		rv = raft_assign(r, &g->change, id, RAFT_STANDBY, change_cb);
+		break;
+	case 3:
+		rv = raft_assign(r, &g->change, id, RAFT_VOTER, change_cb);
+		break;
+	default:
+		rv = raft_remove(r, &g->change, id, change_cb);
+		break;
+	}
+	if (rv != 0) {
+		g->paused = false;
+		SLOG_WARN(MOD, "group=%s event=membership_change_refused op=%d node=%u err=%s",
+			  g->name, op, (uint32_t)id, raft_strerror(rv));
+		return SLUICE_EBUSY;
+	}
+	SLOG_INFO(MOD, "group=%s event=membership_change op=%s node=%u", g->name,
+		  op == 1 ? "add" : op == 2 ? "standby" : op == 3 ? "voter" : "remove", (uint32_t)id);
+	g->change_inflight = true;
+	g->paused = true; /* until the entry commits (change_cb) */
+	g->pause_since_ms = now;
+	return 0;
+}
+
+bool cons_member(const struct cons_group *g, uint32_t node, int *role)
+{
+	const struct raft_configuration *c = &g->raft.configuration;
+	for (unsigned k = 0; k < c->n; k++) {
+		if (c->servers[k].id == node) {
+			if (role)
+				*role = c->servers[k].role;
+			return true;
+		}
+	}
+	return false;
 }
 
 int cons_transfer(struct cons_group *g, uint32_t target)

@@ -187,6 +187,20 @@ struct plog *cons_log(struct cons_group *g);
 /* Voters of the current configuration (up to `max`); returns how many. */
 int cons_voters(const struct cons_group *g, uint32_t *out, int max);
 
+/* Moves the group's membership one step towards `voters` (leader only; raft changes one
+ * server at a time): adds a missing replica as a spare, makes it a standby (it replicates and
+ * catches up), promotes it to voter once its log matches, then removes the replicas not wanted
+ * (the leader hands leadership to a wanted voter before removing itself). Proposals get
+ * SLUICE_EBUSY while a change is being committed (its configuration entry takes an offset).
+ * Call it again (e.g. every tick) until it returns SLUICE_EEXIST: the configuration matches.
+ * Returns 0 when a step started, SLUICE_EBUSY (a change in flight, or waiting for catch-up),
+ * SLUICE_ENOTLEADER, SLUICE_EINVAL. */
+int cons_reconfigure(struct cons_group *g, const uint32_t *voters, int n);
+
+/* Whether `node` is in the group's current configuration, and its raft role (0 standby,
+ * 1 voter, 2 spare). */
+bool cons_member(const struct cons_group *g, uint32_t node, int *role);
+
 /* Asks leadership to move to `target` (0: the most up-to-date voter). Returns 0 if the transfer
  * started, SLUICE_ENOTLEADER, SLUICE_EINVAL. The outcome shows as a role change. */
 int cons_transfer(struct cons_group *g, uint32_t target);

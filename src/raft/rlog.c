@@ -345,10 +345,42 @@ static unsigned short classify(const uint8_t *p, size_t n, struct kafka_bytes *p
 	}
 }
 
+/* raft 0.15 encodes a configuration (configuration.c, format 1) as u8 format, u64 count
+ * (little-endian), then per server u64 id, the address with its NUL and u8 role, and pads that
+ * to a multiple of 8 with bytes it never initialises. Returns the length before the padding, or
+ * `len` when the bytes are not that format (they are then kept whole). */
+static size_t raft_conf_used_bytes(const uint8_t *p, size_t len)
+{
+	uint64_t n = 0;
+	size_t at = 9;
+
+	if (len < 9 || p[0] != 1)
+		return len;
+	for (int i = 0; i < 8; i++)
+		n |= (uint64_t)p[1 + i] << (8 * i);
+	if (n > len / 10)
+		return len;
+	for (uint64_t i = 0; i < n; i++) {
+		const uint8_t *nul;
+		if (len - at < 8)
+			return len;
+		at += 8;
+		nul = memchr(p + at, 0, len - at);
+		if (nul == NULL)
+			return len;
+		at = (size_t)(nul - p) + 1;
+		if (at >= len)
+			return len;
+		at++;
+	}
+	return at;
+}
+
 /* Builds the control batch of a RAFT_BARRIER or RAFT_CHANGE entry at `base_offset`: one record,
- * key {version 0, type}, value the configuration (null for a barrier), timestamps 0, no
- * producer. Every field is a function of the arguments, so all replicas build the same bytes.
- * NULL on ENOMEM or a payload over INT32_MAX bytes. */
+ * key {version 0, type}, value the configuration with its padding zeroed (null for a barrier),
+ * timestamps 0, no producer. Every field is a function of the arguments, so all replicas build
+ * the same bytes (raft leaves the padding of its encoding uninitialised: each node's bootstrap
+ * would otherwise differ). NULL on ENOMEM or a payload over INT32_MAX bytes. */
 static struct buf *control_batch(int64_t base_offset, raft_term term, unsigned short type,
 				 const struct raft_buffer *payload)
 {
@@ -356,13 +388,21 @@ static struct buf *control_batch(int64_t base_offset, raft_term term, unsigned s
 	uint8_t key[4] = {0, 0, (uint8_t)(ctl >> 8), (uint8_t)(ctl & 0xff)};
 	struct records_batch_params bp;
 	struct records_new rec = {.timestamp = 0, .key = {key, 4}, .value = {NULL, -1}};
+	uint8_t *value = NULL;
 	struct wbuf w;
+	int rv;
 
 	assert(type == RAFT_BARRIER || type == RAFT_CHANGE);
 	if (type == RAFT_CHANGE) {
+		size_t used;
 		if (payload->len > INT32_MAX)
 			return NULL;
-		rec.value.ptr = payload->base;
+		value = calloc(1, payload->len > 0 ? payload->len : 1);
+		if (value == NULL)
+			return NULL;
+		used = raft_conf_used_bytes(payload->base, payload->len);
+		memcpy(value, payload->base, used);
+		rec.value.ptr = value;
 		rec.value.len = (int32_t)payload->len;
 	}
 	records_batch_params_default(&bp);
@@ -370,7 +410,9 @@ static struct buf *control_batch(int64_t base_offset, raft_term term, unsigned s
 	bp.partition_leader_epoch = (int32_t)term;
 	bp.attributes = BATCH_ATTR_CONTROL;
 	wbuf_init(&w);
-	if (records_build(&w, &bp, &rec, 1) != 0) {
+	rv = records_build(&w, &bp, &rec, 1);
+	free(value);
+	if (rv != 0) {
 		wbuf_free(&w);
 		return NULL;
 	}

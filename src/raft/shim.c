@@ -22,10 +22,10 @@
  *   - Storage error (M1): the completion is parked, the group is stopped (fatal hook) and frozen:
  *     no tick, message or completion reaches raft any more. At close, parked completions are
  *     handed to raft (now RAFT_UNAVAILABLE) so it releases its memory: appends as status 0
- *     (raft then only releases references; a failure status would make several parked appends
- *     truncate the log twice and trip removeSuffix's assertion), snapshot_put as RAFT_CANCELED
- *     (raft leaks the install's bufs array on that path in 0.15.0 - 2a38d3d - so the shim frees
- *     it), snapshot_get with its own status and snapshot.
+ *     (raft then only releases references; with a failure status raft would truncate its log at
+ *     each parked write's index, and a second truncation past the log's end is undefined in
+ *     0.15.0), snapshot_put as RAFT_CANCELED (raft leaks the install's bufs array on that path
+ *     - 2a38d3d - so the shim frees it), snapshot_get with its own status and snapshot.
  *   - A message that would crash raft in membershipRollback (baa8f52): discarded, group
  *     stopped.
  *   - A full M3 hold queue: the newest result is dropped (AE results may be lost in transit
@@ -913,8 +913,12 @@ static int shim_append(struct raft_io *io, struct raft_io_append *req,
 {
 	struct shim *s = reg_get(io);
 	struct sreq *q = sreq_get(s, SREQ_APPEND);
-	if (q == NULL)
+	if (q == NULL) {
+		/* Nothing to park: raft's own error path runs (it truncates what it appended). */
+		if (s->cfg.m1_fail_stop)
+			stop(s, "out of memory submitting a log append");
 		return RAFT_NOMEM;
+	}
 	q->orig = req;
 	q->orig_cb.append = cb;
 	q->term = s->r->current_term;

@@ -534,6 +534,9 @@ static int truncate_work(struct plog *l, struct op *op)
 			return rv;
 		}
 	}
+	/* A cut segment that a failed write had created is already gone (forget_segment). */
+	if (op->cut == NULL)
+		return l->fs->sync_dir(l->fs, l->dir);
 	/* The cut segment's indexes describe bytes that are going away. */
 	rv = segment_unlink_index(l->fs, l->dir, op->cut->base_offset);
 	if (rv == 0)
@@ -971,6 +974,27 @@ static void recompute_max_ts(struct plog *l, struct segment *s)
 
 /* Resets every segment's assigned state to its durable state after a failed write, dropping
  * segments the failed op created. */
+/* Frees a segment that only a failed write had created, first removing every reference a
+ * queued op holds to it (a truncation or reset queued behind the failed write may name it; its
+ * file is already gone). */
+static void forget_segment(struct plog *l, struct segment *seg)
+{
+	for (struct op *q = l->ops_head; q != NULL; q = q->next) {
+		if (q->cut == seg)
+			q->cut = NULL;
+		for (int i = 0; i < q->ndoomed;) {
+			if (q->doomed[i] == seg) {
+				memmove(&q->doomed[i], &q->doomed[i + 1],
+					(size_t)(q->ndoomed - i - 1) * sizeof *q->doomed);
+				q->ndoomed--;
+			} else {
+				i++;
+			}
+		}
+	}
+	segment_free(seg);
+}
+
 static void reset_to_durable(struct plog *l, struct op *op)
 {
 	for (int i = 0; i < op->ntouched; i++) {
@@ -983,7 +1007,7 @@ static void reset_to_durable(struct plog *l, struct op *op)
 					memmove(&l->segs[j], &l->segs[j + 1],
 						(size_t)(l->nsegs - j - 1) * sizeof *l->segs);
 					l->nsegs--;
-					segment_free(t->seg);
+					forget_segment(l, t->seg);
 					t->seg = NULL;
 					break;
 				}
@@ -992,7 +1016,7 @@ static void reset_to_durable(struct plog *l, struct op *op)
 	}
 	/* Drop any further segments that only queued appends had opened. */
 	while (l->nsegs > 1 && active(l)->durable_size == 0 && active(l)->fd < 0) {
-		segment_free(active(l));
+		forget_segment(l, active(l));
 		l->nsegs--;
 	}
 	for (int i = 0; i < l->nsegs; i++) {

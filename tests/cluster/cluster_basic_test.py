@@ -14,8 +14,9 @@
    NOT_LEADER_OR_FOLLOWER (6); the same Produce to the leader is appended.
 5. CreateTopics sent raw to a node that is not the controller is forwarded: the topic appears
    with 3 replicas and leaders on every node.
-6. A consumer group (subscribe, commit) works; FindCoordinator on every node names the leader of
-   the group's __consumer_offsets partition; a new member of the group sees the commits.
+6. A consumer group (subscribe, commit) works: a member consumes from all 6 partitions (led by
+   different nodes) and commits them; FindCoordinator on every node names the leader of the
+   group's __consumer_offsets partition; a new member of the group sees the commits.
 7. DeleteTopics removes both topics from every node's Metadata, and their replica directories
    disappear on every node.
 """
@@ -188,10 +189,14 @@ def run(cl, c):
     try:
         cons.subscribe([TOPIC])
         deadline = time.monotonic() + 40
-        while got < 1000 and time.monotonic() < deadline:
+        seen_parts = set()
+        # At least 1000, and something from every partition so that the commit names all six
+        # (their leaders are spread over the nodes, the coordinator is one of them).
+        while (got < 1000 or len(seen_parts) < PARTS) and time.monotonic() < deadline:
             m = cons.poll(0.5)
             if m is not None and not m.error():
                 got += 1
+                seen_parts.add(m.partition())
         try:
             committed = cons.commit(asynchronous=False) if got else None
         except KafkaException as e:
@@ -201,8 +206,9 @@ def run(cl, c):
                 coord[n.id] = conn.find_coordinator(GROUP)
     finally:
         cons.close()
-    c.check("a group member consumed %d messages and committed synchronously" % got,
-            got >= 1000 and committed is not None
+    c.check("a group member consumed %d messages from every partition and committed them "
+            "synchronously" % got,
+            got >= 1000 and committed is not None and len(committed) == PARTS
             and all(tp.error is None for tp in committed), "%s %s" % (committed, commit_err))
     gp = cl_.offsets_partition_for(GROUP, n_offsets)
     off_leader = cl.wait_leaders(OFFSETS_TOPIC, n_offsets, timeout_s=15)

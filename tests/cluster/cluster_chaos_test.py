@@ -32,7 +32,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clusterlib as cl_  # noqa: E402
 from clusterlib import sluicetest  # noqa: E402
 
-from confluent_kafka import Producer  # noqa: E402
+from confluent_kafka import KafkaException, Producer  # noqa: E402
 
 BUDGET_S = 230
 TOPIC, PARTS = "chaos", 6
@@ -89,13 +89,22 @@ def run(cl, c):
         if now >= PRODUCE_S:
             break
         want = int(now * RATE_PER_S)
-        while seq < want:
-            try:
-                prod.produce(TOPIC, value=b"%d" % seq, partition=seq % PARTS, on_delivery=dr)
-                seq += 1
-            except BufferError:
-                prod.poll(0.05)
-        prod.poll(0.01)
+        try:
+            while seq < want:
+                try:
+                    prod.produce(TOPIC, value=b"%d" % seq, partition=seq % PARTS,
+                                 on_delivery=dr)
+                    seq += 1
+                except BufferError:
+                    prod.poll(0.05)
+            prod.poll(0.01)
+        except KafkaException as e:
+            # A fatal error (librdkafka raises it from produce/poll): the producer is unusable;
+            # what it had acknowledged is still checked below.
+            fatal.append(str(e))
+            events.append((now, "producer fatal error: %s" % str(e)[:300]))
+            state = "producer-fatal"
+            break
         died = cl.unexpected_exits()
         if died:
             events.append((now, "node(s) exited on their own (exit status by node): %s" % died))
@@ -121,11 +130,11 @@ def run(cl, c):
             others = [n for n in cl.nodes if n.id != victim.id and n.alive()]
             views = cl.metadata_views(others, [TOPIC])
             led = {}
-            for m in views.values():
-                for p in range(PARTS):
-                    ld = m.leader(TOPIC, p)
-                    if ld is not None and ld >= 0:
-                        led[ld] = led.get(ld, 0) + 1
+            for p in range(PARTS):
+                named = {m.leader(TOPIC, p) for m in views.values()}
+                if len(named) == 1 and named != {-1} and named != {None}:
+                    ld = named.pop()
+                    led[ld] = led.get(ld, 0) + 1
             cands = sorted(others, key=lambda n: -led.get(n.id, 0))
             stopped = cands[0]
             stopped.sigstop()
@@ -139,7 +148,11 @@ def run(cl, c):
             state = "continued"
     events.append((time.monotonic() - t0, "stop producing after %d messages" % seq))
     # A node that died on its own may leave a partition without a majority: do not wait long.
-    left = prod.flush(90 if state != "node-died" else 15)
+    try:
+        left = prod.flush(90 if state not in ("node-died", "producer-fatal") else 15)
+    except KafkaException as e:
+        fatal.append(str(e))
+        left = len(prod)
     events.append((time.monotonic() - t0, "flushed (%d left)" % left))
     for t, what in events:
         print("# +%5.1fs %s" % (t, what), flush=True)

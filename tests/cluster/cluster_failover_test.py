@@ -67,6 +67,9 @@ def run(cl, c):
             c.check("round %d: leaders agreed before the kill" % r, False)
             break
         old = cl.node(leaders[p])
+        views = cl.metadata_views(topics=[TOPIC])
+        old_term = max((m.topics[TOPIC]["partitions"][p]["epoch"] for m in views.values()
+                        if TOPIC in m.topics), default=-1)
         prod.flush(10)
         delivered.clear()
         value = b"round-%d" % r
@@ -83,18 +86,20 @@ def run(cl, c):
         if ok:
             views = cl.metadata_views(topics=[TOPIC])
             new_leader = {m.leader(TOPIC, p) for m in views.values()}
-        election = None
+        election, new_term = None, None
         for n in cl.nodes:
             if n is old:
                 continue
-            for ts, what, tp, _term in n.leading_events("%s-%d" % (TOPIC, p)):
+            for ts, what, tp, term in n.leading_events("%s-%d" % (TOPIC, p)):
                 if what == "leading" and ts is not None and ts >= wall0 - 0.01:
                     e = (ts - wall0) * 1000
-                    election = e if election is None else min(election, e)
-        print("# round %d: killed node %d (leader of %s-%d); failover_ms=%s; new leader %s; "
-              "its 'leading' line at +%s ms" % (
-                  r, old.id, TOPIC, p, "%.0f" % ms if ms is not None else "none",
-                  new_leader, "%.0f" % election if election is not None else "?"), flush=True)
+                    if election is None or e < election:
+                        election, new_term = e, term
+        print("# round %d: killed node %d (leader of %s-%d, term %d); failover_ms=%s; new leader "
+              "%s; its 'leading' line at +%s ms in term %s" % (
+                  r, old.id, TOPIC, p, old_term, "%.0f" % ms if ms is not None else "none",
+                  new_leader, "%.0f" % election if election is not None else "?", new_term),
+              flush=True)
         c.check("round %d: a write to %s-%d is acknowledged after its leader's SIGKILL" % (
             r, TOPIC, p), ok, str(delivered[:1]))
         if ok:

@@ -12,7 +12,8 @@ usable (broker.c answer_unsupported); ApiVersions above its maximum gets error 3
 listing every API (KIP-511); Produce v0-v2 (advertised for librdkafka, not served) gets 35 per
 partition; a RecordBatch with a wrong CRC-32C gets CORRUPT_MESSAGE (2), magic 0 and 1 message
 sets get UNSUPPORTED_FOR_MESSAGE_FORMAT (43), while the same batch with the right CRC is
-appended; invalid topic names get INVALID_TOPIC_EXCEPTION (17) in Metadata and in CreateTopics;
+appended (at the log end: a new partition starts with Raft's control batches, so not at 0) and
+Fetch returns it byte for byte; invalid topic names get INVALID_TOPIC_EXCEPTION (17) in Metadata and in CreateTopics;
 a Fetch beyond the end gets OFFSET_OUT_OF_RANGE (1); replication factor 3 on one node gets
 INVALID_REPLICATION_FACTOR (38).
 """
@@ -338,7 +339,7 @@ def main():
         def case(name, fn):
             try:
                 fn()
-            except (OSError, Closed, AssertionError, struct.error) as e:
+            except (OSError, Closed, AssertionError, struct.error, ValueError, KeyError) as e:
                 c.check("%s: completes" % name, False, "%s: %s" % (type(e).__name__, e))
             still_serving(name)
 
@@ -425,6 +426,11 @@ def main():
 
         good = record_batch([(b"k0", b"v0"), (None, b"v1"), (b"k2", b"")],
                             base_ts=int(time.time() * 1000))
+        # The partition is a Raft group: it starts with control batches (its configuration and
+        # the first leader's barrier), so the valid batch lands at the log end, not at 0.
+        # `log` keeps the offsets learnt on the way: "start" the end before the valid batch,
+        # "base" the offset its produce was given, "end" the end after the acks=0 batch.
+        log = {}
 
         def produce(records, version=7):
             with connect(s) as sock:
@@ -432,9 +438,17 @@ def main():
                 return parse_produce_v7(r).get((topic, 0)) if version == 7 else r
 
         def valid_batch():
+            log["start"] = sluicetest.list_offset(s.bootstrap, topic, 0)
+            hwm, before = sluicetest.fetch_batches(s.bootstrap, topic, 0)
+            c.check("before the first produce the partition holds only control batches, "
+                    "every offset below the high watermark %d in one" % hwm,
+                    hwm == log["start"] and len(before) > 0 and all(b.is_control for b in before)
+                    and not sluicetest.offset_problems([], before, 0, hwm),
+                    "ListOffsets %d, Fetch high watermark %d, %s" % (log["start"], hwm, before))
             res = produce(good)
-            c.check("a hand-built RecordBatch with the right CRC-32C is appended at offset 0",
-                    res == (0, 0), str(res))
+            log["base"] = res[1] if res is not None and res[0] == 0 else log["start"]
+            c.check("a hand-built RecordBatch with the right CRC-32C is appended at the log end "
+                    "(%d)" % log["start"], res == (0, log["start"]), str(res))
         case("a valid produce", valid_batch)
 
         def bad_crc():
@@ -480,15 +494,26 @@ def main():
         case("Produce v2", produce_v2)
 
         def log_unchanged():
+            base = log["base"]
             with connect(s) as sock:
                 r = call(sock, API_FETCH, 4, next_corr(), fetch_body_v4(topic, 0, 0))
                 err, hwm, recs = parse_fetch_v4(r).get((topic, 0), (None, None, None))
-                c.check("after the rejected produces the log holds only the valid batch",
-                        err == 0 and hwm == 3, "err %s hwm %s" % (err, hwm))
-                c.check("Fetch returns the stored batch byte for byte (BaseOffset 0, "
-                        "PartitionLeaderEpoch aside)",
-                        recs is not None and recs[:8] == good[:8] and recs[16:] == good[16:]
-                        and len(recs) == len(good), "%d bytes" % len(recs or b""))
+                batches = sluicetest.parse_batches(recs or b"", strict=True)
+                data = [b for b in batches if not b.is_control]
+                c.check("after the rejected produces the log holds only the valid batch: "
+                        "control batches, then its 3 records (high watermark %d)" % (base + 3),
+                        err == 0 and hwm == base + 3 and len(data) == 1
+                        and data[0].base_offset == base and data[0].last_offset == hwm - 1
+                        and not sluicetest.offset_problems(
+                            sluicetest.data_offsets(batches), batches, 0, hwm),
+                        "err %s hwm %s batches %s" % (err, hwm, batches))
+                r = call(sock, API_FETCH, 4, next_corr(), fetch_body_v4(topic, 0, base))
+                err, hwm, recs = parse_fetch_v4(r).get((topic, 0), (None, None, None))
+                c.check("Fetch at %d returns the stored batch byte for byte (BaseOffset %d as "
+                        "produced, PartitionLeaderEpoch aside)" % (base, base),
+                        err == 0 and recs is not None and len(recs) == len(good)
+                        and recs[:8] == struct.pack(">q", base) and recs[8:12] == good[8:12]
+                        and recs[16:] == good[16:], "err %s, %d bytes" % (err, len(recs or b"")))
         case("fetching the valid batch", log_unchanged)
 
         def too_large():
@@ -526,17 +551,27 @@ def main():
                 got = [read_response(sock)[0] for _ in ids]
                 c.check("acks=0 Produce gets no response; 20 pipelined requests of three APIs "
                         "are answered in order", got == ids, "%s vs %s" % (got[:4], ids[:4]))
-                # Nobody waits for an acks=0 append: poll until it is durable.
+                # Nobody waits for an acks=0 append: poll until it is durable. It goes right
+                # after the valid batch (the leader does not change in this test).
+                want = log["end"] = log["base"] + 4
                 deadline, t0 = time.monotonic() + 5, time.monotonic()
                 while True:
                     r = call(sock, API_FETCH, 4, next_corr(), fetch_body_v4(topic, 0, 0))
                     err, hwm, _ = parse_fetch_v4(r).get((topic, 0), (None, None, None))
-                    if hwm == 4 or time.monotonic() > deadline:
+                    if hwm == want or time.monotonic() > deadline:
                         break
                     time.sleep(0.01)
                 print("# acks=0 batch durable after %.3fs" % (time.monotonic() - t0))
-                c.check("...and the acks=0 batch was appended (high watermark 4)", hwm == 4,
+                c.check("...and the acks=0 batch was appended (high watermark %d)" % want,
+                        hwm == want,
                         "err %s hwm %s after %.2fs" % (err, hwm, time.monotonic() - t0))
+                r = call(sock, API_FETCH, 4, next_corr(), fetch_body_v4(topic, 0, want - 1))
+                err, _, recs = parse_fetch_v4(r).get((topic, 0), (None, None, None))
+                got = sluicetest.parse_batches(recs or b"", strict=True)
+                c.check("...as its one record at offset %d, byte for byte" % (want - 1),
+                        err == 0 and len(got) == 1 and not got[0].is_control
+                        and (got[0].base_offset, got[0].records_count) == (want - 1, 1)
+                        and got[0].raw[16:] == batch[16:], "err %s %s" % (err, got))
         case("acks=0 and pipelining", acks0_and_pipelining)
 
         def delete_unknown():
@@ -582,18 +617,20 @@ def main():
         case("replication factor 3", replication_factor)
 
         def fetch_out_of_range():
+            end = log["end"]
             with connect(s) as sock:
-                r = call(sock, API_FETCH, 4, next_corr(), fetch_body_v4(topic, 0, 1000))
+                r = call(sock, API_FETCH, 4, next_corr(), fetch_body_v4(topic, 0, end + 1000))
                 err, hwm, _ = parse_fetch_v4(r).get((topic, 0), (None, None, None))
-                c.check("Fetch at offset 1000 (end 4) gets OFFSET_OUT_OF_RANGE (1)", err == 1,
-                        "err %s hwm %s" % (err, hwm))
+                c.check("Fetch at offset %d (end %d) gets OFFSET_OUT_OF_RANGE (1)"
+                        % (end + 1000, end), err == 1, "err %s hwm %s" % (err, hwm))
                 r = call(sock, API_FETCH, 4, next_corr(), fetch_body_v4(topic, 0, -5))
                 err, _, _ = parse_fetch_v4(r).get((topic, 0), (None, None, None))
                 c.check("Fetch at offset -5 gets OFFSET_OUT_OF_RANGE (1)", err == 1, str(err))
-                r = call(sock, API_FETCH, 4, next_corr(), fetch_body_v4(topic, 0, 4))
-                err, _, recs = parse_fetch_v4(r).get((topic, 0), (None, None, None))
-                c.check("Fetch at the end itself (4) is no error and returns no records",
-                        err == 0 and not recs, "err %s, %d bytes" % (err, len(recs or b"")))
+                r = call(sock, API_FETCH, 4, next_corr(), fetch_body_v4(topic, 0, end))
+                err, hwm, recs = parse_fetch_v4(r).get((topic, 0), (None, None, None))
+                c.check("Fetch at the end itself (%d) is no error and returns no records" % end,
+                        err == 0 and hwm == end and not recs,
+                        "err %s, hwm %s, %d bytes" % (err, hwm, len(recs or b"")))
         case("a fetch beyond the end", fetch_out_of_range)
 
         c.check("the server log shows no crash or assertion",

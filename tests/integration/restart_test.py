@@ -6,12 +6,15 @@
 2. A plain producer (acks=all, uncompressed) and an idempotent producer (acks=all) stream messages; the
    server is killed with SIGKILL while both still have messages in flight.
 3. The server restarts on the same data directory and port: every message acknowledged before
-   the kill is at the same offset with the same key and value, each partition's offsets are
-   contiguous from 0, the topics and their configs are still there (describe_configs).
+   the kill is at the same offset with the same key and value, each partition's offsets increase
+   and every offset a consumer skips is a control batch (every partition is a Raft group: its
+   configuration entry and one leader barrier per start are control batches in the log, see
+   docs/replication.md), the topics and their configs are still there (describe_configs).
 4. The idempotent producer, alive through the crash, finishes: every one of its messages is in
-   the log exactly once, in order (the broker recovered its sequence state from the log); a new
-   idempotent producer appends after it.
-5. A clean stop (SIGTERM) and a third start keep everything as it was.
+   the log exactly once, in order, at the offset its delivery report gave (the broker recovered
+   its sequence state from the log); a new idempotent producer appends at the log end.
+5. A clean stop (SIGTERM) and a third start keep every batch byte for byte; the only addition is
+   the new leader's barrier.
 """
 
 import os
@@ -73,6 +76,26 @@ def read_partition(bs, topic, partition):
     finally:
         cons.close()
     return out
+
+
+def log_checks(c, label, bs, topic, partition, offsets, starts):
+    """Checks `offsets` (what a consumer read, in order) against the batches a raw Fetch returns:
+    offsets increase, every skipped offset is a control batch, and the control batches are the
+    Raft configuration entry and one barrier per start of the server. Returns the high watermark
+    and the batches."""
+    hwm, batches = sluicetest.fetch_batches(bs, topic, partition)
+    problems = sluicetest.offset_problems(offsets, batches, 0, hwm)
+    c.check("%s: offsets increase and each skipped offset is a control batch" % label,
+            not problems and hwm == sluicetest.list_offset(bs, topic, partition),
+            "high watermark %d: %s" % (hwm, problems))
+    types = [b.control_type for b in batches if b.is_control]
+    c.check("%s: the control batches are one configuration entry and %d leader barriers (one "
+            "per start)" % (label, starts),
+            sorted(types) == sorted([sluicetest.CONTROL_RAFT_CHANGE]
+                                    + [sluicetest.CONTROL_RAFT_BARRIER] * starts)
+            and types[0] == sluicetest.CONTROL_RAFT_CHANGE,
+            "%s" % [b for b in batches if b.is_control])
+    return hwm, batches
 
 
 def main():
@@ -171,9 +194,8 @@ def main():
         c.check("all %d acknowledged messages are readable at the same offsets with the same "
                 "bytes" % len(acked_before), not missing,
                 "%d missing or different, e.g. %s" % (len(missing), missing[:3]))
-        c.check("each partition's offsets are contiguous from 0",
-                all(sorted(logs[p]) == list(range(len(logs[p]))) for p in range(PARTS)),
-                str({p: len(logs[p]) for p in range(PARTS)}))
+        for p in range(PARTS):
+            log_checks(c, "%s-%d after the crash" % (TOPIC, p), bs, TOPIC, p, sorted(logs[p]), 2)
         nsegs = len([f for f in os.listdir(os.path.join(data_dir, "data", "%s-0" % TOPIC))
                      if f.endswith(".log")])
         c.check("the small segment.bytes made the log roll (%d segments)" % nsegs, nsegs > 1)
@@ -190,29 +212,39 @@ def main():
                                                           fatal[:1]))
         ilog = read_partition(bs, IDEM, 0)
         keys = [ilog[o][0] for o in sorted(ilog)]
-        c.check("...each exactly once and in order at offsets 0..%d" % (N_IDEM - 1),
-                keys == [b"i%06d" % j for j in range(N_IDEM)]
-                and sorted(ilog) == list(range(N_IDEM)),
+        c.check("...each exactly once and in order",
+                keys == [b"i%06d" % j for j in range(N_IDEM)],
                 "%d records, %d distinct keys" % (len(keys), len(set(keys))))
+        reported = {k: o for o, k in idem_acks}
+        c.check("...each at the offset its delivery report gave",
+                {ilog[o][0]: o for o in ilog} == reported and len(reported) == N_IDEM,
+                "%d reports, %d differ" % (len(reported), sum(
+                    1 for o in ilog if reported.get(ilog[o][0]) != o)))
+        log_checks(c, "%s-0" % IDEM, bs, IDEM, 0, sorted(ilog), 2)
         c.check("...with their values intact",
                 all(ilog[o][1] == value_of(b"idem", int(ilog[o][0][1:])) for o in ilog))
 
         fresh_acks = []
         fresh = Producer({"bootstrap.servers": bs, "enable.idempotence": True, "acks": "all",
                           "compression.type": "lz4", "error_cb": on_error})
-        ends = {p: len(logs[p]) for p in range(PARTS)}
+        ends = {p: sluicetest.list_offset(bs, TOPIC, p) for p in range(PARTS)}
         for j in range(300):
             fresh.produce(TOPIC, key=b"f%04d" % j, value=b"fresh", partition=j % PARTS,
                           on_delivery=lambda e, m: fresh_acks.append((e, m.partition(), m.offset())))
         c.check("a new idempotent producer after the restart delivers 300 messages",
                 fresh.flush(30) == 0 and len(fresh_acks) == 300
                 and all(e is None for e, _, _ in fresh_acks) and not fatal, str(fresh_acks[:3]))
-        c.check("...appended right after the recovered log in each partition",
+        c.check("...appended at the log end of each partition (%s)" % ends,
                 all(sorted(o for _, pp, o in fresh_acks if pp == p)
-                    == list(range(ends[p], ends[p] + 100)) for p in range(PARTS)))
+                    == list(range(ends[p], ends[p] + 100)) for p in range(PARTS)),
+                str(sorted(fresh_acks)[:3]))
 
         # ---- clean stop, third start ---------------------------------------------------------
-        expect = {p: len(logs[p]) + 100 for p in range(PARTS)}
+        expect = {p: ends[p] + 100 for p in range(PARTS)}
+        stored = {p: sluicetest.fetch_batches(bs, TOPIC, p) for p in range(PARTS)}
+        c.check("before the clean stop each partition ends at its log end + 100 (%s)" % expect,
+                all(stored[p][0] == expect[p] for p in range(PARTS)),
+                str({p: stored[p][0] for p in range(PARTS)}))
         rc = s2.stop()
         c.check("SIGTERM stops the server cleanly", rc == 0, str(rc))
         s3 = sluicetest.Server(data_dir=data_dir, port=s.port)
@@ -224,8 +256,18 @@ def main():
                   for p in range(PARTS)}
         finally:
             cons.close()
-        c.check("after a clean restart the watermarks are unchanged",
-                all(wm[p] == (0, expect[p]) for p in range(PARTS)), "%s vs %s" % (wm, expect))
+        # The new leader's barrier is the only addition: one control batch at the old end.
+        again = {p: sluicetest.fetch_batches(bs, TOPIC, p) for p in range(PARTS)}
+        c.check("after a clean restart the low watermark is 0 and the high one grew by the new "
+                "leader's barrier alone",
+                all(wm[p] == (0, expect[p] + 1) == (0, again[p][0]) for p in range(PARTS))
+                and all([(b.base_offset, b.control_type) for b in again[p][1]
+                         if b.base_offset >= expect[p]]
+                        == [(expect[p], sluicetest.CONTROL_RAFT_BARRIER)] for p in range(PARTS)),
+                "%s vs %s + 1: %s" % (wm, expect, {p: again[p][1][-2:] for p in range(PARTS)}))
+        c.check("...and every batch before it is unchanged, byte for byte",
+                all([b.raw for b in again[p][1] if b.base_offset < expect[p]]
+                    == [b.raw for b in stored[p][1]] for p in range(PARTS)))
         c.check("server still running", s3.alive())
         for srv in servers:
             if "Assertion" in srv.log() or "AddressSanitizer" in srv.log():

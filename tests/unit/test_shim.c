@@ -18,7 +18,8 @@
  * scenario is exactly reproducible.
  *
  * One Suite "shim"; TCases: safety (S rows), crash (C rows), liveness (L rows and API
- * discipline).
+ * discipline), mechanics (the shim's own bookkeeping: thousands of groups, start-up barrier).
+ * SHIM_TEST_TRACE=1 prints the servers' logs at the points a scenario marks with dump().
  */
 #include <check.h>
 #include <fcntl.h>
@@ -650,8 +651,8 @@ struct child_result {
 	long notes[NOTE_KEYS]; /* by key; -1 when not reported */
 };
 
-/* Runs fn() in a child process; its stderr goes to /dev/null (raft's assertion text) unless
- * SHIM_TEST_VERBOSE is set. */
+/* Runs fn() in a child process and returns how it ended and what it reported through
+ * child_note(). Its stderr (crash reports) goes to /dev/null unless SHIM_TEST_VERBOSE is set. */
 static struct child_result run_forked(void (*fn)(void))
 {
 	struct child_result res;

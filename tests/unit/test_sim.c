@@ -97,6 +97,16 @@
 #define TS_BASE 1700000000000LL
 #define TS_STRIDE 16
 
+/* Out of memory in the harness: no test can go on. (Check's own ck_assert records its location
+ * in a file at every call, too slow for the simulation's hot paths.) */
+#define need(cond)                                                                                 \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			fprintf(stderr, "sim: %s:%d: %s\n", __FILE__, __LINE__, #cond);            \
+			abort();                                                                   \
+		}                                                                                  \
+	} while (0)
+
 /* ---- random numbers: one xorshift64* generator per round ---- */
 
 static uint64_t rng_step(uint64_t *s)
@@ -270,6 +280,8 @@ struct sim {
 	bool cut[SIM_NODES_MAX + 1][SIM_NODES_MAX + 1];
 	struct sprop **props;
 	size_t nprops, capprops;
+	struct sprop **unverified; /* acked, not yet seen in the truth */
+	size_t nunverified, capunverified;
 	bool chaos;
 	bool producing;
 	bool in_propose;
@@ -451,7 +463,7 @@ static void push_event(struct sim *s, struct event ev)
 	if (s->nheap == s->capheap) {
 		s->capheap = s->capheap ? 2 * s->capheap : 1024;
 		s->heap = realloc(s->heap, s->capheap * sizeof(*s->heap));
-		ck_assert_ptr_nonnull(s->heap);
+		need(s->heap != NULL);
 	}
 	ev.seq = s->seq++;
 	size_t i = s->nheap++;
@@ -527,7 +539,7 @@ static void net_send_copy(struct sim *s, uint32_t from, uint32_t to, const uint8
 	if (rnd_pm(s, s->prm.reorder_pm))
 		delay += rnd_range(s, 1000, 100000);
 	uint8_t *copy = malloc(len ? len : 1);
-	ck_assert_ptr_nonnull(copy);
+	need(copy != NULL);
 	memcpy(copy, p, len);
 	schedule(s, s->now_us + delay, EV_MSG, to, from, copy, len);
 }
@@ -543,7 +555,7 @@ static int sim_transport_send(struct cons_transport *t, uint32_t node, const str
 	for (int i = 0; i < iovcnt; i++)
 		len += iov[i].iov_len;
 	uint8_t *flat = malloc(len ? len : 1);
-	ck_assert_ptr_nonnull(flat);
+	need(flat != NULL);
 	size_t pos = 0;
 	for (int i = 0; i < iovcnt; i++) {
 		memcpy(flat + pos, iov[i].iov_base, iov[i].iov_len);
@@ -613,12 +625,12 @@ static void truth_append(struct sim *s, int gi, const uint8_t *p, size_t len,
 	if (sg->nbytes + len > sg->capbytes) {
 		sg->capbytes = (sg->nbytes + len) * 2;
 		sg->bytes = realloc(sg->bytes, sg->capbytes);
-		ck_assert_ptr_nonnull(sg->bytes);
+		need(sg->bytes != NULL);
 	}
 	if (sg->nbatches == sg->capbatches) {
 		sg->capbatches = sg->capbatches ? 2 * sg->capbatches : 64;
 		sg->batches = realloc(sg->batches, sg->capbatches * sizeof(*sg->batches));
-		ck_assert_ptr_nonnull(sg->batches);
+		need(sg->batches != NULL);
 	}
 	memcpy(sg->bytes + sg->nbytes, p, len);
 	sg->batches[sg->nbatches++] = (struct tbatch){
@@ -743,7 +755,7 @@ static void op_apply(void *arg, uint64_t index, const uint8_t *batch, size_t len
 		r->cappend = r->cappend ? 2 * r->cappend : 32;
 		r->pend_base = realloc(r->pend_base, r->cappend * sizeof(*r->pend_base));
 		r->pend_crc = realloc(r->pend_crc, r->cappend * sizeof(*r->pend_crc));
-		ck_assert(r->pend_base && r->pend_crc);
+		need(r->pend_base && r->pend_crc);
 	}
 	r->pend_base[r->npend] = h.base_offset;
 	r->pend_crc[r->npend++] = h.crc;
@@ -791,6 +803,13 @@ static void prop_cb(void *arg, int status, int64_t base, int64_t last)
 	if (status == 0) {
 		pr->state = PROP_ACKED;
 		s->c.acked++;
+		if (s->nunverified == s->capunverified) {
+			s->capunverified = s->capunverified ? 2 * s->capunverified : 256;
+			s->unverified = realloc(s->unverified,
+						s->capunverified * sizeof(*s->unverified));
+			need(s->unverified != NULL);
+		}
+		s->unverified[s->nunverified++] = pr;
 		if (base != pr->base || last != pr->last)
 			sim_fail(s, "proposal uid=%u acked at [%" PRId64 ",%" PRId64
 				    "], assigned [%" PRId64 ",%" PRId64 "]",
@@ -819,10 +838,10 @@ static void produce(struct sim *s)
 	if (s->nprops == s->capprops) {
 		s->capprops = s->capprops ? 2 * s->capprops : 256;
 		s->props = realloc(s->props, s->capprops * sizeof(*s->props));
-		ck_assert_ptr_nonnull(s->props);
+		need(s->props != NULL);
 	}
 	struct sprop *pr = calloc(1, sizeof(*pr));
-	ck_assert_ptr_nonnull(pr);
+	need(pr != NULL);
 	pr->sim = s;
 	pr->uid = (uint32_t)s->nprops;
 	pr->gi = gi;
@@ -832,7 +851,7 @@ static void produce(struct sim *s)
 	size_t vbytes = (size_t)rnd_range(s, 0, 64);
 	pr->bytes = batchgen(nrec, vbytes, TS_BASE + (int64_t)pr->uid * TS_STRIDE,
 			     (uint32_t)(s->seed * 7919u + pr->uid));
-	ck_assert_ptr_nonnull(pr->bytes);
+	need(pr->bytes != NULL);
 	s->props[s->nprops++] = pr;
 	s->in_propose = true;
 	int rv = cons_propose(r->g, pr->bytes->data, pr->bytes->len, CONS_WAIT_COMMIT, prop_cb, pr,
@@ -867,7 +886,7 @@ static void node_open_groups(struct sim *s, struct simnode *n)
 	cfg.election_ms = s->prm.election_ms;
 	cfg.tail_bytes_max = s->prm.tail_bytes_max;
 	cfg.seed = rnd(s) | 1;
-	ck_assert_int_eq(cons_node_new(&cfg, &n->cn), 0);
+	need(cons_node_new(&cfg, &n->cn) == 0);
 	for (int gi = 0; gi < s->ngroups; gi++) {
 		if (!n->hosts[gi])
 			continue;
@@ -1128,12 +1147,14 @@ static void check_replica(struct sim *s, struct replica *r)
 	if (hw < r->hw_seen)
 		sim_fail(s, "node %u group %d: commit offset went back from %" PRId64 " to %" PRId64,
 			 r->node->id, r->gi + 1, r->hw_seen, hw);
-	if (hw > r->hw_seen)
+	if (hw > r->hw_seen) {
 		r->hw_seen = hw;
-	int64_t end = plog_end_offset(cons_log(r->g));
-	if (hw > end)
-		sim_fail(s, "node %u group %d: commit offset %" PRId64 " beyond the log end %" PRId64,
-			 r->node->id, r->gi + 1, hw, end);
+		int64_t end = plog_end_offset(cons_log(r->g));
+		if (hw > end)
+			sim_fail(s, "node %u group %d: commit offset %" PRId64
+				    " beyond the log end %" PRId64,
+				 r->node->id, r->gi + 1, hw, end);
+	}
 	if (hw > r->verified)
 		verify_replica(s, r);
 	/* applied batches: each must be committed, in the truth, same CRC */
@@ -1158,7 +1179,7 @@ static void check_replica(struct sim *s, struct replica *r)
 		if (term >= sg->nterms) {
 			size_t nt = (size_t)term * 2 + 16;
 			sg->leader_of_term = realloc(sg->leader_of_term, nt);
-			ck_assert_ptr_nonnull(sg->leader_of_term);
+			need(sg->leader_of_term != NULL);
 			memset(sg->leader_of_term + sg->nterms, 0, nt - sg->nterms);
 			sg->nterms = nt;
 		}
@@ -1176,23 +1197,24 @@ static void check_replica(struct sim *s, struct replica *r)
 
 static void check_props(struct sim *s)
 {
-	for (size_t i = 0; i < s->nprops; i++) {
-		struct sprop *pr = s->props[i];
-		if (pr->state != PROP_ACKED || pr->verified)
-			continue;
+	size_t k = 0;
+	for (size_t i = 0; i < s->nunverified; i++) {
+		struct sprop *pr = s->unverified[i];
 		struct simgroup *sg = &s->groups[pr->gi];
-		if (pr->last >= sg->end)
+		if (pr->last >= sg->end) {
+			s->unverified[k++] = pr;
 			continue;
+		}
 		struct tbatch *tb = truth_find(sg, pr->base);
 		if (tb == NULL || tb->last != pr->last ||
 		    !prop_bytes_match(pr, sg->bytes + tb->pos, tb->len)) {
 			sim_fail(s, "group %d: acknowledged proposal uid=%u [%" PRId64 ",%" PRId64
 				    "] is not what was committed there",
 				 pr->gi + 1, pr->uid, pr->base, pr->last);
-			return;
 		}
 		pr->verified = true;
 	}
+	s->nunverified = k;
 }
 
 static void check_all(struct sim *s)
@@ -1483,7 +1505,7 @@ static void sim_init(struct sim *s, uint64_t seed, const struct sim_params *over
 		n->sim = s;
 		n->id = (uint32_t)i;
 		n->fs = simfs_new(rnd(s));
-		ck_assert_ptr_nonnull(n->fs);
+		need(n->fs != NULL);
 		simfs_set_torn_writes(n->fs, s->prm.torn);
 		for (int gi = 0; gi < s->ngroups; gi++) {
 			struct replica *r = &n->rep[gi];
@@ -1654,6 +1676,7 @@ static void sim_destroy(struct sim *s)
 		free(s->props[i]);
 	}
 	free(s->props);
+	free(s->unverified);
 	for (int gi = 0; gi < s->ngroups; gi++) {
 		free(s->groups[gi].bytes);
 		free(s->groups[gi].batches);
@@ -1721,10 +1744,12 @@ static bool run_round(uint64_t seed, const struct sim_params *override, struct s
 	bool ok = !s->failed;
 	if (!ok)
 		report_failure(s);
-	struct sim_counters c = s->c;
+	else if (s->verbose)
+		dump_state(s, stderr);
 	if (digest != NULL)
 		*digest = s->digest;
 	sim_destroy(s);
+	struct sim_counters c = s->c; /* destroy adds the shim counters of the closed groups */
 	if (ok && s->failed) { /* closing failed */
 		report_failure(s);
 		ok = false;

@@ -1264,6 +1264,96 @@ START_TEST(test_plog_repair_flag_goes_through_the_queue)
 }
 END_TEST
 
+
+/* A truncation queued behind a write that fails while rolling to a new segment (which the
+ * truncation cuts) must not touch that segment once the failure dropped it. */
+START_TEST(test_plog_truncate_queued_behind_failed_roll)
+{
+	fx_close();
+	F.cfg.segment_bytes = 1024;
+	fx_open();
+	append_batch(1, 300, 0);
+	exec_inline_run(&F.ex);
+	F.ex.defer_work = true;
+	int a = append_batch(1, 300, 1); /* in flight alone */
+	int b = append_batch(1, 300, 2); /* rolls: the new segment starts at 2 */
+	int c = append_batch(1, 300, 3);
+	ck_assert_int_eq(plog_segment_count(F.log), 2);
+	ck_assert_int_eq(plog_truncate(F.log, 3), 0); /* cuts the new segment */
+	/* The roll opens the old segment's two index files, then creates the new segment. */
+	simfs_fail_nth(F.sim, SIMFS_OP_OPEN, 3, SLUICE_ENOSPC);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(F.status[a], 0);
+	ck_assert_int_eq(F.status[b], SLUICE_ENOSPC);
+	ck_assert_int_eq(F.status[c], SLUICE_ECANCELED);
+	ck_assert_int_eq(plog_end_offset(F.log), 2);
+	ck_assert(!plog_failed(F.log));
+	int d = append_batch(1, 300, 4);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(F.status[d], 0);
+	ck_assert_int_eq(F.reqs[d].base_offset, 2);
+	fx_close();
+	fx_open();
+	ck_assert_int_eq(plog_end_offset(F.log), 3);
+	for (int i = 0; i < F.n; i++)
+		F.reqs[i].canceled = F.status[i] != 0;
+	expect_log(0, 0, d);
+}
+END_TEST
+
+/* Truncating again before the first truncation ran: an append it canceled may still cover the
+ * offset with other batches; the cut is found among the live appends. */
+START_TEST(test_plog_truncate_again_ignores_canceled_appends)
+{
+	F.ex.defer_work = true;
+	int a = append_batch(3, 10, 0); /* offsets 0..2, one batch */
+	ck_assert_int_eq(plog_truncate(F.log, 0), 0);
+	int b1 = append_batch(1, 10, 1); /* offset 0 */
+	int b2 = append_batch(1, 10, 2); /* offset 1 */
+	ck_assert_int_eq(plog_truncate(F.log, 1), 0);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(F.status[a], SLUICE_ECANCELED);
+	ck_assert_int_eq(F.status[b1], 0);
+	ck_assert_int_eq(F.status[b2], SLUICE_ECANCELED);
+	ck_assert_int_eq(plog_end_offset(F.log), 1);
+	fx_close();
+	fx_open();
+	ck_assert_int_eq(plog_end_offset(F.log), 1);
+	F.reqs[a].canceled = F.reqs[b2].canceled = true;
+	expect_log(0, b1, b1);
+}
+END_TEST
+
+static int failed_hook_calls;
+static void failed_hook(void *arg, const char *why)
+{
+	(void)arg;
+	ck_assert_ptr_nonnull(why);
+	failed_hook_calls++;
+}
+
+/* When a truncation fails the log stops: the hook hears it once, and appends queued behind
+ * fail with EIO without touching the disk. */
+START_TEST(test_plog_failed_truncate_fails_queued_appends_and_tells_the_hook)
+{
+	for (int i = 0; i < 4; i++)
+		append_batch(1, 10, i);
+	exec_inline_run(&F.ex);
+	plog_on_failed(F.log, failed_hook, NULL);
+	F.ex.defer_work = true;
+	simfs_fail_nth(F.sim, SIMFS_OP_TRUNCATE, 1, SLUICE_EIO);
+	ck_assert_int_eq(plog_truncate(F.log, 2), 0);
+	int a = append_batch(1, 10, 9);
+	exec_inline_run(&F.ex);
+	ck_assert(plog_failed(F.log));
+	ck_assert_int_eq(failed_hook_calls, 1);
+	ck_assert_int_eq(F.status[a], SLUICE_EIO);
+	fx_close();
+	fx_open();
+	ck_assert_int_eq(plog_end_offset(F.log), 4);
+}
+END_TEST
+
 /* ---- real files, real thread pool -------------------------------------------------------- */
 
 static int uv_done;
@@ -1407,6 +1497,9 @@ static Suite *storage_suite(void)
 	tcase_add_test(tc, test_plog_submit_work_is_ordered_behind_appends_and_skipped_after_failure);
 	tcase_add_test(tc, test_plog_retention_limit_keeps_segments);
 	tcase_add_test(tc, test_plog_repair_flag_goes_through_the_queue);
+	tcase_add_test(tc, test_plog_truncate_queued_behind_failed_roll);
+	tcase_add_test(tc, test_plog_truncate_again_ignores_canceled_appends);
+	tcase_add_test(tc, test_plog_failed_truncate_fails_queued_appends_and_tells_the_hook);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("posix");
