@@ -63,6 +63,9 @@ static const struct broker_api {
 	{KAFKA_API_DELETE_GROUPS, 0, 1, 0},
 	{KAFKA_API_OFFSET_DELETE, 0, 0, 0},
 	{KAFKA_API_ELECT_LEADERS, 0, 2, 0}, /* elect.c: preferred-replica elections */
+	/* reassign.c: KIP-455 partition reassignments (flexible, v0 only) */
+	{KAFKA_API_ALTER_PARTITION_REASSIGNMENTS, 0, 0, 0},
+	{KAFKA_API_LIST_PARTITION_REASSIGNMENTS, 0, 0, 0},
 	/* KIP-848 (consumer_groups.c); its clients need Metadata v10+ for topic ids. */
 	{KAFKA_API_CONSUMER_GROUP_HEARTBEAT, 0, 1, 0},
 	{KAFKA_API_CONSUMER_GROUP_DESCRIBE, 0, 0, 0},
@@ -510,6 +513,9 @@ static handler_fn handler_for(int16_t key)
 		return handle_offset_delete;
 	case KAFKA_API_ELECT_LEADERS:
 		return handle_elect_leaders;
+	case KAFKA_API_ALTER_PARTITION_REASSIGNMENTS:
+	case KAFKA_API_LIST_PARTITION_REASSIGNMENTS:
+		return handle_partition_reassignments;
 	case KAFKA_API_CONSUMER_GROUP_HEARTBEAT:
 		return handle_consumer_group_heartbeat;
 	case KAFKA_API_CONSUMER_GROUP_DESCRIBE:

@@ -130,6 +130,8 @@ void handle_delete_topics(struct breq *r);
 void handle_init_producer_id(struct breq *r);
 /* elect.c: ElectLeaders, moving leadership to the preferred replicas. */
 void handle_elect_leaders(struct breq *r);
+/* reassign.c: AlterPartitionReassignments and ListPartitionReassignments (by r->h.api_key). */
+void handle_partition_reassignments(struct breq *r);
 const char *broker_advertised_host(const struct broker *b);
 int broker_advertised_port(const struct broker *b);
 /* Called by the cluster after each reconcile, and every tick. */

@@ -31,10 +31,11 @@ struct cli_command {
 int cli_subcommand(const char *group, const struct cli_command *commands, size_t count, int argc,
 		   char **argv);
 
-/* `sluice topics ...` (topics.c), `sluice groups ...` (groups.c) and `sluice partitions ...`
- * (partitions.c). */
+/* `sluice topics ...` (topics.c), `sluice groups ...` (groups.c), `sluice partitions ...`
+ * (partitions.c) and `sluice nodes ...` (nodes.c). */
 int cli_topics_main(int argc, char **argv);
 int cli_groups_main(int argc, char **argv);
 int cli_partitions_main(int argc, char **argv);
+int cli_nodes_main(int argc, char **argv);
 
 #endif

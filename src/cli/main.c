@@ -2,7 +2,7 @@
  * sluice: the admin and testing CLI. `sluice <command> [args]`, where the commands are the rows
  * of `commands` below; `sluice --version` and `sluice --help` work as options too.
  *
- * `topics`, `groups` and `partitions` are admin commands that speak the Kafka protocol
+ * `topics`, `groups`, `partitions` and `nodes` are admin commands that speak the Kafka protocol
  * themselves over a blocking socket (client.c on top of the codec in src/kafka/), so the CLI
  * needs no client library; each is a group of subcommands dispatched by cli_subcommand().
  */
@@ -22,8 +22,11 @@ static const struct cli_command commands[] = {
 	  cli_topics_main },
 	{ "groups", "list|describe|lag|reset-offsets|delete ...",
 	  "inspect consumer groups, their lag, and reset or delete them", cli_groups_main },
-	{ "partitions", "elect-leaders ...", "move partition leadership to the preferred replicas",
+	{ "partitions", "elect-leaders|reassign|reassignments",
+	  "move partition leadership to the preferred replicas, or replicas to other nodes",
 	  cli_partitions_main },
+	{ "nodes", "list|drain ...", "list the brokers, or move every replica off one",
+	  cli_nodes_main },
 };
 
 #define COMMANDS_COUNT (sizeof commands / sizeof commands[0])

@@ -1,5 +1,6 @@
 /*
- * partitions: `sluice partitions elect-leaders`, spoken directly in the Kafka protocol.
+ * partitions: `sluice partitions elect-leaders|reassign|reassignments`, spoken directly in the
+ * Kafka protocol.
  *
  *   elect-leaders  Metadata for the partitions concerned (one topic, or all), whose preferred
  *                  leader is the first of their replica list; ElectLeaders v0-2 with ElectionType
@@ -8,17 +9,26 @@
  *                  replica); then Metadata again every ELECT_POLL_MS until each partition whose
  *                  election started is led by its preferred replica, for at most
  *                  min(--timeout-ms, ELECT_CONFIRM_MS_MAX).
+ *   reassign       Metadata for the topic (the replica list before, for the output);
+ *                  AlterPartitionReassignments v0 with the new list to the bootstrap broker;
+ *                  then reassign_wait() (reassign.h) until the move is complete — Metadata shows
+ *                  the new list with a leader among it and no broker reports the partition as
+ *                  moving — for at most --timeout-ms, with progress lines on stderr.
+ *   reassignments  ListPartitionReassignments v0 to every broker, merged (reassign_list()).
  *
- * Output: one row per partition: topic, partition, preferred leader, leader as last seen, and
- * the result: ELECTED (the preferred replica was seen taking over), ELECTION_NOT_NEEDED (it
- * already led), PENDING (the broker started the election but the change was not seen in time),
- * or the broker's Kafka error name, with its message when it sent one.
+ * Output of elect-leaders: one row per partition: topic, partition, preferred leader, leader as
+ * last seen, and the result: ELECTED (the preferred replica was seen taking over),
+ * ELECTION_NOT_NEEDED (it already led), PENDING (the broker started the election but the change
+ * was not seen in time), or the broker's Kafka error name, with its message when it sent one.
+ * Output of reassign: one row with the old and new replicas, the leader and MOVED, PENDING or
+ * the broker's error. Output of reassignments: one row per moving partition.
  *
- * Failure modes: the command exits 1 when any partition ends neither ELECTED nor
- * ELECTION_NOT_NEEDED, after printing every row, with "topic 'T' partition P: RESULT" for the
- * first such partition on stderr; a topic that Metadata does not know exits 1 before anything is
- * sent; unreachable brokers and timeouts exit 1 with the connection's message; bad arguments
- * exit 2 before anything is sent.
+ * Failure modes: elect-leaders and reassign exit 1 when any partition ends neither ELECTED nor
+ * ELECTION_NOT_NEEDED (resp. MOVED), after printing every row, with "topic 'T' partition P:
+ * RESULT" for the first such partition on stderr; a topic that Metadata does not know exits 1
+ * before anything is sent (elect-leaders; reassign lets the broker answer); unreachable brokers
+ * and timeouts exit 1 with the connection's message; bad arguments exit 2 before anything is
+ * sent.
  *
  * Invariants: rows are sorted by (topic, partition) and unique, so results are matched to rows
  * by binary search; every Metadata response stays valid until admin_close().
@@ -32,6 +42,7 @@
 #include "cli/admin.h"
 #include "cli/cli.h"
 #include "cli/out.h"
+#include "cli/reassign.h"
 
 #define ELECT_LEADERS_VERSION_MIN 0
 #define ELECT_LEADERS_VERSION_MAX 2
@@ -472,10 +483,244 @@ static int partitions_elect_leaders(int argc, char **argv)
 	return admin_finish(&a, 0, msg);
 }
 
+/* ---- reassign ---- */
+
+struct reassign_args {
+	const char *topic;
+	int64_t partition; /* -1 until given */
+	const char *replicas;
+};
+
+static int reassign_opt(void *ctx, const char *cmd, int argc, char **argv, int *i)
+{
+	struct reassign_args *ra = ctx;
+	const char *v;
+	int rv;
+
+	rv = admin_opt_value(cmd, "--topic", argc, argv, i, &v);
+	if (rv > 0) {
+		if (v[0] == '\0') {
+			fprintf(stderr, "sluice %s: --topic needs a topic name\n", cmd);
+			return -1;
+		}
+		ra->topic = v;
+	}
+	if (rv != 0)
+		return rv;
+	rv = admin_opt_value(cmd, "--partition", argc, argv, i, &v);
+	if (rv > 0 && (!admin_parse_i64(v, &ra->partition) || ra->partition < 0 ||
+		       ra->partition > INT32_MAX)) {
+		fprintf(stderr, "sluice %s: --partition must be a partition number, not '%s'\n",
+			cmd, v);
+		return -1;
+	}
+	if (rv != 0)
+		return rv;
+	rv = admin_opt_value(cmd, "--replicas", argc, argv, i, &v);
+	if (rv > 0)
+		ra->replicas = v;
+	return rv;
+}
+
+#define REASSIGN_USAGE "--topic TOPIC --partition P --replicas ID,ID,... [--json]"
+
+static void print_moves_json(const struct reassign_move *moves, size_t n)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	json_obj_begin(&j);
+	json_key(&j, "partitions");
+	reassign_json_moves(&j, moves, n);
+	json_obj_end(&j);
+	json_finish(&j);
+}
+
+static int partitions_reassign(int argc, char **argv)
+{
+	struct reassign_args ra = { .topic = NULL, .partition = -1, .replicas = NULL };
+	struct kafka_metadata_response md;
+	struct reassign_move *m;
+	struct admin_opts o;
+	struct admin a;
+	errmsg_t msg;
+	int rv;
+
+	rv = admin_parse_args("partitions reassign", REASSIGN_USAGE, argc, argv, &o, reassign_opt,
+			      &ra, NULL, 0);
+	if (rv != 0)
+		return admin_parsed_status(rv);
+	if (ra.topic == NULL || ra.partition < 0 || ra.replicas == NULL) {
+		fprintf(stderr,
+			"sluice partitions reassign: --topic, --partition and --replicas are all "
+			"needed\nusage: sluice partitions reassign " REASSIGN_USAGE "\n");
+		return CLI_EXIT_USAGE;
+	}
+	m = calloc(1, sizeof *m);
+	if (m == NULL) {
+		admin_print_error("out of memory");
+		return CLI_EXIT_FAILED;
+	}
+	m->n = reassign_parse_list(ra.replicas, m->replicas);
+	if (m->n < 0) {
+		fprintf(stderr,
+			"sluice partitions reassign: --replicas must be 1 to %d node ids separated "
+			"by commas, not '%s'\nusage: sluice partitions reassign " REASSIGN_USAGE
+			"\n",
+			REASSIGN_REPLICAS_MAX, ra.replicas);
+		free(m);
+		return CLI_EXIT_USAGE;
+	}
+	m->topic = kafka_str_c(ra.topic);
+	m->partition = (int32_t)ra.partition;
+	m->old_n = -1;
+	rv = admin_open(&a, &o, msg);
+	if (rv == 0)
+		rv = admin_metadata(&a, &ra.topic, 1, &md, msg);
+	if (rv == 0) {
+		const md_topic *t = admin_md_topic(&md, m->topic);
+
+		for (int32_t p = 0; t != NULL && p < t->partitions.n; p++) {
+			const md_partition *mp = &t->partitions.v[p];
+
+			if (mp->partition_index != m->partition)
+				continue;
+			m->old_n = mp->replica_nodes.n < REASSIGN_REPLICAS_MAX
+					   ? mp->replica_nodes.n
+					   : REASSIGN_REPLICAS_MAX;
+			memcpy(m->old_replicas, mp->replica_nodes.v,
+			       (size_t)m->old_n * sizeof m->old_replicas[0]);
+		}
+		/* An unknown topic or partition is sent anyway: the broker names the error. */
+		rv = reassign_send(&a, m, 1, msg);
+	}
+	if (rv != 0) {
+		free(m);
+		return admin_finish(&a, rv, msg);
+	}
+	if (m->error == KAFKA_ERR_NONE)
+		reassign_wait(&o, m, 1, -1, o.timeout_ms, NULL);
+	if (o.json)
+		print_moves_json(m, 1);
+	else if (reassign_print_table(m, 1) != 0)
+		rv = SLUICE_ENOMEM;
+	if (rv != 0)
+		errmsg_printf(msg, "out of memory");
+	else if (reassign_failures(m, 1, msg) > 0)
+		rv = SLUICE_EIO;
+	free(m);
+	return admin_finish(&a, rv, msg);
+}
+
+/* ---- reassignments ---- */
+
+static void print_ongoing_json(const struct reassign_ongoing *v, size_t n)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	json_obj_begin(&j);
+	json_key(&j, "reassignments");
+	json_arr_begin(&j);
+	for (size_t i = 0; i < n; i++) {
+		json_obj_begin(&j);
+		json_key(&j, "topic");
+		json_strn(&j, v[i].topic.ptr, v[i].topic.len);
+		json_key(&j, "partition");
+		json_int(&j, v[i].partition);
+		json_key(&j, "replicas");
+		json_arr_begin(&j);
+		for (int32_t k = 0; k < v[i].nreplicas; k++)
+			json_int(&j, v[i].replicas[k]);
+		json_arr_end(&j);
+		json_key(&j, "adding");
+		json_arr_begin(&j);
+		for (int32_t k = 0; k < v[i].nadding; k++)
+			json_int(&j, v[i].adding[k]);
+		json_arr_end(&j);
+		json_key(&j, "removing");
+		json_arr_begin(&j);
+		for (int32_t k = 0; k < v[i].nremoving; k++)
+			json_int(&j, v[i].removing[k]);
+		json_arr_end(&j);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_finish(&j);
+}
+
+static int print_ongoing_table(const struct reassign_ongoing *v, size_t n)
+{
+	static const char *const headers[] = { "TOPIC", "PARTITION", "REPLICAS", "ADDING",
+					       "REMOVING" };
+	struct table t;
+	int rv;
+
+	if (n == 0) {
+		printf("no partition reassignments in progress\n");
+		return 0;
+	}
+	table_init(&t, 5, headers);
+	for (size_t i = 0; i < n; i++) {
+		char replicas[128];
+		char adding[128];
+		char removing[128];
+
+		reassign_format_list(replicas, sizeof replicas, v[i].replicas, v[i].nreplicas);
+		reassign_format_list(adding, sizeof adding, v[i].adding, v[i].nadding);
+		reassign_format_list(removing, sizeof removing, v[i].removing, v[i].nremoving);
+		table_addf(&t, "%.*s\t%d\t%s\t%s\t%s", (int)v[i].topic.len, v[i].topic.ptr,
+			   v[i].partition, replicas, adding, removing);
+	}
+	rv = table_print(&t, stdout);
+	table_free(&t);
+	return rv;
+}
+
+static int partitions_reassignments(int argc, char **argv)
+{
+	struct kafka_metadata_response md;
+	struct reassign_ongoing *v = NULL;
+	struct admin_opts o;
+	struct admin a;
+	bool supported = false;
+	errmsg_t msg;
+	size_t n = 0;
+	int rv;
+
+	rv = admin_parse_args("partitions reassignments", "[--json]", argc, argv, &o, NULL, NULL,
+			      NULL, 0);
+	if (rv != 0)
+		return admin_parsed_status(rv);
+	rv = admin_open(&a, &o, msg);
+	if (rv == 0)
+		rv = admin_metadata(&a, NULL, 0, &md, msg);
+	if (rv == 0)
+		rv = reassign_list(&a, false, &v, &n, &supported, msg);
+	if (rv == 0 && !supported) {
+		errmsg_printf(msg, "no broker answered ListPartitionReassignments");
+		rv = SLUICE_EVERSION;
+	}
+	if (rv != 0)
+		return admin_finish(&a, rv, msg);
+	if (o.json)
+		print_ongoing_json(v, n);
+	else if (print_ongoing_table(v, n) != 0)
+		return admin_finish(&a, SLUICE_ENOMEM, "out of memory");
+	return admin_finish(&a, 0, msg);
+}
+
 static const struct cli_command partitions_commands[] = {
 	{ "elect-leaders", "[--topic TOPIC [--partition P]] [--json]",
 	  "move leadership to each partition's preferred replica (all partitions without --topic)",
 	  partitions_elect_leaders },
+	{ "reassign", REASSIGN_USAGE,
+	  "give a partition a new replica list (the first is the preferred leader) and wait until "
+	  "the move is done",
+	  partitions_reassign },
+	{ "reassignments", "[--json]", "list the partitions whose replicas are being moved",
+	  partitions_reassignments },
 };
 
 int cli_partitions_main(int argc, char **argv)

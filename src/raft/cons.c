@@ -72,6 +72,8 @@ enum { FRAME_RAFT = 1, FRAME_CATCHUP_REQ = 2, FRAME_CATCHUP_RESP = 3 };
 #define CATCHUP_RETRY_MS 1000
 /* Bytes per catch-up response. */
 #define CATCHUP_CHUNK_BYTES (1u << 20)
+/* Bytes appended but not yet durable in a group's log above which no more raft_apply. */
+#define CONS_PENDING_BYTES_MAX (64u << 20)
 /* Proposals per raft_apply call. */
 #define APPLY_BUFS_MAX 64
 /* Group lookup table size (power of two, open hashing by chaining). */
@@ -468,8 +470,11 @@ static void group_fail(struct cons_group *g, const char *why);
 /* Moves queued proposals into the Raft log, at most applies_max raft_apply calls in flight. */
 static void dispatch(struct cons_group *g)
 {
+	/* raft cannot be told "busy" by storage: hold proposals while the log has too much
+	 * written but not yet durable (they wait in the queue, bounded by its own limit). */
 	while (g->queued_head != NULL && g->applies_inflight < g->node->cfg.applies_max &&
-	       !g->closing && !g->failed) {
+	       !g->closing && !g->failed &&
+	       plog_pending_bytes(rlog_plog(g->log)) < CONS_PENDING_BYTES_MAX) {
 		struct raft_buffer bufs[APPLY_BUFS_MAX];
 		struct prop *batch[APPLY_BUFS_MAX];
 		unsigned nb = 0;
@@ -494,10 +499,27 @@ static void dispatch(struct cons_group *g)
 		}
 		if (rv != 0) {
 			free(req);
+			/* The proposals still queued were given offsets after this batch's, so
+			 * none can be stored where promised: fail them too, and assign from the
+			 * log's end again. Otherwise a leader that stays leader (raft refuses
+			 * raft_apply during a leadership transfer that then does not happen) leaves
+			 * a hole, and rlog stops the group at the next append (found by
+			 * test_sim). Detached first: a callback may propose again. */
+			struct prop *rest = g->queued_head;
+			g->queued_head = g->queued_tail = NULL;
+			g->queued_bytes = 0;
+			g->next_offset = plog_end_offset(rlog_plog(g->log));
 			for (unsigned i = 0; i < nb; i++) {
 				raft_free(batch[i]->base);
 				batch[i]->base_offset = batch[i]->last_offset = -1;
 				prop_complete(batch[i], SLUICE_ENOTLEADER);
+			}
+			while (rest != NULL) {
+				struct prop *p = rest;
+				rest = p->next;
+				raft_free(p->base);
+				p->base_offset = p->last_offset = -1;
+				prop_complete(p, SLUICE_ENOTLEADER);
 			}
 			continue;
 		}
@@ -909,7 +931,12 @@ static void rio_append_done(void *arg, int status)
 		free(c);
 		return;
 	}
-	c->cb(c->req, status == 0 ? 0 : RAFT_CANCELED);
+	/* Closing (raft is RAFT_UNAVAILABLE): an append rlog_close cancels (the group had
+	 * failed) reaches raft as 0, as the shim does with parked ones: raft then only releases
+	 * its references, whereas a failure status makes appendLeaderCb truncate its log once per
+	 * canceled append and crash on the second (found by test_sim: closing a group stopped by
+	 * a disk error, with several appends held). */
+	c->cb(c->req, 0);
 	free(c);
 	refresh(g);
 }
@@ -1054,7 +1081,9 @@ static int rio_snapshot_put(struct raft_io *io, unsigned trailing,
 	}
 	/* A follower installing the leader's snapshot. */
 	struct install *in = &g->install;
-	raft_index keep = g->commit_index < snapshot->index ? g->commit_index : snapshot->index;
+	/* raft's live commit index: a cached, lower one would cut committed entries. */
+	raft_index commit = g->raft.commit_index;
+	raft_index keep = commit < snapshot->index ? commit : snapshot->index;
 	int64_t from = 0, to = 0;
 	if (snapshot->n_bufs < 1 || snapshot->bufs[0].len < SNAP_HEADER_BYTES)
 		return RAFT_MALFORMED;
@@ -1715,8 +1744,10 @@ enum cons_role cons_role(const struct cons_group *g)
 
 bool cons_is_leader(const struct cons_group *g)
 {
+	/* Not while raft transfers leadership: raft_apply then fails (RAFT_NOTLEADER), and
+	 * cons_propose would call the proposal's callback before returning (found by test_sim). */
 	return !g->failed && !g->closing && g->started && g->role == CONS_LEADER &&
-	       shim_leader_ready(g->shim);
+	       g->raft.transfer == NULL && shim_leader_ready(g->shim);
 }
 
 uint32_t cons_leader(const struct cons_group *g)

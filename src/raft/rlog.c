@@ -83,8 +83,9 @@
 #define LOAD_READ_BYTES (1u << 20)
 /* raft's own barrier payload size; a loaded barrier gets this many zero bytes. */
 #define BARRIER_PAYLOAD_BYTES 8
-/* The window's array is shrunk when it is this large and less than a quarter full. */
-#define WINDOW_SHRINK_MIN 4096
+/* The window's array is shrunk when it has room for this many entries and is less than a
+ * quarter full (so a burst of entries does not pin its memory). */
+#define WINDOW_SHRINK_ENTRIES_MIN 4096
 
 _Static_assert(SNAP_HEADER_BYTES == 68, "raft.snap header layout");
 _Static_assert(RLOG_CTRL_BARRIER <= INT16_MAX && RLOG_CTRL_CHANGE <= INT16_MAX,
@@ -288,7 +289,7 @@ static void window_trim(struct rlog *l, raft_index first)
 	l->first += k;
 	if (l->n == 0)
 		l->head = 0;
-	if (l->cap >= WINDOW_SHRINK_MIN && l->n < l->cap / 4) {
+	if (l->cap >= WINDOW_SHRINK_ENTRIES_MIN && l->n < l->cap / 4) {
 		int64_t *p;
 		memmove(l->bases, l->bases + l->head, l->n * sizeof *l->bases);
 		l->head = 0;
@@ -531,7 +532,9 @@ static int snap_build(const struct raft_snapshot *rs, const struct raft_buffer *
 		return SLUICE_EINVAL;
 	for (unsigned i = 0; i < n_bufs; i++)
 		data_len += bufs[i].len;
-	if (data_len > SNAP_FILE_BYTES_MAX)
+	/* A file load() would refuse must not be written. */
+	if (data_len > SNAP_FILE_BYTES_MAX ||
+	    SNAP_HEADER_BYTES + conf_len + data_len + SNAP_CRC_BYTES > SNAP_FILE_BYTES_MAX)
 		return SLUICE_ETOOLARGE;
 	s = calloc(1, sizeof *s);
 	if (s == NULL)

@@ -12,8 +12,8 @@
  *     one record, which every Kafka client skips (librdkafka, the Java client and kafkajs; see
  *     docs/storage.md): key = ControlRecord {version 0, type RLOG_CTRL_BARRIER or
  *     RLOG_CTRL_CHANGE} (exactly 4 bytes, as librdkafka requires), value = the configuration
- *     raft encoded for RAFT_CHANGE, null for RAFT_BARRIER (raft ignores a barrier's payload; a
- *     loaded barrier gets 8 zero bytes). Their BaseOffset is the log's next offset, their
+ *     raft encoded for RAFT_CHANGE (the padding raft leaves uninitialised zeroed), null for
+ *     RAFT_BARRIER (raft ignores a barrier's payload; a loaded barrier gets 8 zero bytes). Their BaseOffset is the log's next offset, their
  *     PartitionLeaderEpoch the entry's term, their timestamps 0, ProducerId/Epoch/BaseSequence
  *     -1: a function of (offset, term, type, payload) only, so every replica writes identical
  *     bytes.
@@ -46,8 +46,9 @@
  * and the next append or install empties the plog again at the right offset.
  *
  * Invariants:
- *   1. Appends complete in submission order, each after it is durable; status is always 0,
- *      except SLUICE_ECANCELED inside rlog_close after the group failed.
+ *   1. Appends complete in submission order, each after it is durable (or truncated away by
+ *      raft's own truncate, which raft then does not count); status is always 0, except
+ *      SLUICE_ECANCELED inside rlog_close for what the group could not complete.
  *   2. truncate(i) cuts the plog at the BaseOffset of entry i, ordered after earlier appends.
  *   3. Entry i's batch sits at offsets [base(i), base(i+1)); base(last+1) is the plog's end.
  *   4. A snapshot's anchors only name entries that are durable when the file is written.
@@ -152,8 +153,9 @@ enum {
  * failed; or, after calling `fatal`, SLUICE_EMALFORMED / SLUICE_EINVAL for an entry rlog cannot
  * store (a command that is not exactly one valid batch, a term of 0 or above INT32_MAX, an
  * unknown type) or SLUICE_ENOMEM. The callback is never called when an error is returned. A
- * kept BaseOffset that does not continue the log, and any I/O error, go to `fatal` later (the
- * request was accepted), never to `cb`. */
+ * kept BaseOffset that does not continue the log (plog refuses it) also goes to `fatal`, but
+ * the request is accepted (0 is returned; its callback runs canceled in rlog_close), as is
+ * any later I/O error: never to `cb`. */
 int rlog_append(struct rlog *l, const struct raft_entry entries[], unsigned n, int flags,
 		void (*cb)(void *arg, int status), void *arg);
 

@@ -9,17 +9,21 @@ The first checks assert that the interpreter really has the clients the variant 
 
 confluent-kafka: AdminClient create/describe/delete topics and describe_configs of a topic;
 an idempotent producer (enable.idempotence, acks=all, lz4) delivering 2,000 messages exactly once
-at contiguous offsets, stored as lz4 batches with a producer id; a consumer with assign + seek +
-read to end; offsets_for_times and watermarks.
+in order, stored as lz4 batches with a producer id; a consumer with assign + seek + read to end;
+offsets_for_times and watermarks.
 kafka-python: the version probe infers a broker of at least (2, 1); KafkaAdminClient
 create/describe_configs/delete; KafkaProducer and KafkaConsumer (assign/seek) round trip.
 Consumer groups are not implemented yet: no subscribe(), no commits.
+
+Every partition is a Raft group: its log starts with two control batches (the configuration
+and the first leader's barrier) that clients skip, so the first message is at offset 2, not 0
+(docs/replication.md). Expected offsets therefore come from the delivery reports, log ends from
+ListOffsets, and every offset no message took is checked to be a control batch in the stored log.
 """
 
 import argparse
 import os
 import re
-import struct
 import sys
 import time
 import traceback
@@ -53,21 +57,28 @@ def wait_until(pred, timeout_s=OP_TIMEOUT_S, step_s=0.1):
 
 
 def stored_batches(data_dir, topic, partition):
-    """(base_offset, record_count, attributes, producer_id) of every stored batch."""
-    pdir = os.path.join(data_dir, "data", "%s-%d" % (topic, partition))
-    out = []
-    for name in sorted(f for f in os.listdir(pdir) if f.endswith(".log")):
-        with open(os.path.join(pdir, name), "rb") as f:
-            buf = f.read()
-        pos = 0
-        while pos + 61 <= len(buf):
-            base, length = struct.unpack_from(">qi", buf, pos)
-            attrs, = struct.unpack_from(">h", buf, pos + 21)
-            pid, = struct.unpack_from(">q", buf, pos + 43)
-            count, = struct.unpack_from(">i", buf, pos + 57)
-            out.append((base, count, attrs, pid))
-            pos += 12 + length
-    return out
+    """Every stored batch of the partition (sluicetest.Batch), control batches included."""
+    return sluicetest.segment_batches(os.path.join(data_dir, "data"), topic, partition)
+
+
+RAFT_CONTROL = [sluicetest.CONTROL_RAFT_CHANGE, sluicetest.CONTROL_RAFT_BARRIER]
+
+
+def layout_problems(bs, data_dir, topic, partition, offsets):
+    """What is wrong with `offsets` (a partition's delivered offsets, in production order)
+    against the stored log: they must increase, and with the partition's control batches (its
+    Raft configuration and the leader's barrier, nothing else on a server that never restarted)
+    fill [0, log end) exactly. An empty list when all holds."""
+    end = sluicetest.list_offset(bs, topic, partition)
+    batches = stored_batches(data_dir, topic, partition)
+    problems = sluicetest.offset_problems(offsets, batches, 0, end)
+    types = [b.control_type for b in batches if b.is_control]
+    if types != RAFT_CONTROL:
+        problems.append("control batches %s" % [b for b in batches if b.is_control])
+    if batches and batches[-1].last_offset + 1 != end:
+        problems.append("stored log ends at %d, ListOffsets says %d"
+                        % (batches[-1].last_offset + 1, end))
+    return problems
 
 
 class Suite:
@@ -212,47 +223,58 @@ class Suite:
         errors = [r for r in reports if r[0] is not None]
         c.check("ck idempotent: %d delivery reports without error" % n,
                 len(reports) == n and not errors, "%d reports, errors %s" % (len(reports), errors[:3]))
-        ok = True
+        problems = {}
         for part in range(parts):
-            offs = sorted(r[2] for r in reports if r[1] == part)
-            ok = ok and offs == list(range(n // parts))
-        c.check("ck idempotent: offsets contiguous from 0 in each partition, each once", ok)
-        batches = [b for part in range(parts) for b in stored_batches(self.s.data_dir, topic, part)]
-        c.check("ck idempotent: stored batches are lz4 (codec 3)",
-                batches and all(b[2] & 7 == 3 for b in batches),
-                str(sorted({b[2] & 7 for b in batches})))
-        c.check("ck idempotent: stored batches carry a producer id",
-                batches and all(b[3] >= 0 for b in batches) and len({b[3] for b in batches}) == 1,
-                str(sorted({b[3] for b in batches})))
-        c.check("ck idempotent: the log holds %d records" % n, sum(b[1] for b in batches) == n)
+            # in production order: key k%05d was the i-th message
+            offs = [r[2] for r in sorted(reports, key=lambda r: r[3]) if r[1] == part]
+            pr = layout_problems(bs, self.s.data_dir, topic, part, offs)
+            if pr or len(set(offs)) != n // parts:
+                problems[part] = pr or "%d distinct offsets" % len(set(offs))
+        c.check("ck idempotent: in each partition the messages took increasing offsets in "
+                "production order, each once, and every other offset is a control batch",
+                not problems, str(problems))
+        stored = [b for part in range(parts) for b in stored_batches(self.s.data_dir, topic, part)]
+        batches = [b for b in stored if not b.is_control]
+        c.check("ck idempotent: stored data batches are lz4 (codec 3)",
+                batches and all(b.codec == 3 for b in batches),
+                str(sorted({b.codec for b in batches})))
+        c.check("ck idempotent: stored data batches carry a producer id",
+                batches and all(b.producer_id >= 0 for b in batches)
+                and len({b.producer_id for b in batches}) == 1,
+                str(sorted({b.producer_id for b in batches})))
+        c.check("ck idempotent: the log holds %d records" % n,
+                sum(b.records_count for b in batches) == n)
 
         cons = Consumer({"bootstrap.servers": bs, "group.id": "sluice-compat-assign",
                          "enable.auto.commit": False, "enable.partition.eof": True,
                          "auto.offset.reset": "earliest"})
+        # Each partition ends right after its last message.
+        ends = {part: max([r[2] for r in reports if r[1] == part] or [-1]) + 1
+                for part in range(parts)}
         try:
-            per_part = n // parts
             # assign at 0 on partition 0: everything, in order, exactly the bytes produced
             cons.assign([TopicPartition(topic, 0, 0)])
-            got = self.ck_consume_range(cons, topic, 0, 0, per_part)
+            got = self.ck_consume_range(cons, topic, 0, 0, ends[0])
             want = sorted((o, k, msgs[k][1]) for (e, pt, o, k) in reports if pt == 0)
             c.check("ck consumer: assign at 0 reads partition 0 to the end, byte for byte",
                     got == want, "got %d of %d" % (len(got), len(want)))
             # seek back and read to the end again
             cons.seek(TopicPartition(topic, 0, 700))
-            got = self.ck_consume_range(cons, topic, 0, 700, per_part)
-            c.check("ck consumer: seek to 700 reads 700..%d" % (per_part - 1),
-                    [g[0] for g in got] == list(range(700, per_part)),
+            got = self.ck_consume_range(cons, topic, 0, 700, ends[0])
+            want = [w[0] for w in want if w[0] >= 700]
+            c.check("ck consumer: seek to 700 reads the %d messages at 700..%d" % (
+                len(want), ends[0] - 1), [g[0] for g in got] == want,
                     "offsets %s..%s (%d)" % (got[0][0] if got else "-", got[-1][0] if got else "-",
                                              len(got)))
             # assign the other partition at an offset in the middle of a compressed batch
             cons.assign([TopicPartition(topic, 1, 333)])
-            got = self.ck_consume_range(cons, topic, 1, 333, per_part)
+            got = self.ck_consume_range(cons, topic, 1, 333, ends[1])
             want = sorted((o, k, msgs[k][1]) for (e, pt, o, k) in reports if pt == 1 and o >= 333)
             c.check("ck consumer: assign partition 1 at 333 (mid-batch) reads 333..end",
                     got == want, "got %d of %d, first %s" % (len(got), len(want), got[:1]))
             lo, hi = cons.get_watermark_offsets(TopicPartition(topic, 1), timeout=OP_TIMEOUT_S)
-            c.check("ck consumer: watermarks are (0, %d)" % per_part, (lo, hi) == (0, per_part),
-                    str((lo, hi)))
+            c.check("ck consumer: watermarks are (0, %d), the high one right after the last "
+                    "message" % ends[1], (lo, hi) == (0, ends[1]), str((lo, hi)))
         finally:
             cons.close()
 
@@ -261,9 +283,9 @@ class Suite:
         for i in range(10):
             p.produce(topic, value=b"more-%d" % i, partition=0, on_delivery=dr)
         p.flush(30)
-        c.check("ck idempotent: 10 more messages continue at offset %d" % (n // parts),
+        c.check("ck idempotent: 10 more messages continue at the log end %d" % ends[0],
                 sorted(r[2] for r in reports if r[0] is None)
-                == list(range(n // parts, n // parts + 10)), str(reports[:3]))
+                == list(range(ends[0], ends[0] + 10)), str(reports[:3]))
 
     def ck_fetch_limits_and_long_poll(self):
         from confluent_kafka import Consumer, Producer, TopicPartition
@@ -272,9 +294,13 @@ class Suite:
         self.ck_create(topic, 1)
         p = Producer({"bootstrap.servers": bs, "acks": "all", "linger.ms": 20,
                       "batch.num.messages": 200})
+        offs = [None] * n
         for i in range(n):
-            p.produce(topic, value=b"%04d" % i + b"z" * 200, partition=0)
-        c.check("ck fetch: %d messages of ~200 B delivered" % n, p.flush(30) == 0)
+            p.produce(topic, value=b"%04d" % i + b"z" * 200, partition=0,
+                      on_delivery=lambda e, m, i=i: offs.__setitem__(i, None if e else m.offset()))
+        c.check("ck fetch: %d messages of ~200 B delivered" % n,
+                p.flush(30) == 0 and None not in offs)
+        end = sluicetest.list_offset(bs, topic, 0)
         # Batches of ~40 KB and fetch limits of 1 KB: the broker still returns one whole batch
         # per fetch (KIP-74), so the consumer makes progress.
         cons = Consumer({"bootstrap.servers": bs, "group.id": "sluice-compat-fetch",
@@ -284,9 +310,12 @@ class Suite:
                          "fetch.wait.max.ms": 5000})
         try:
             cons.assign([TopicPartition(topic, 0, 0)])
-            got = self.ck_consume_range(cons, topic, 0, 0, n)
-            c.check("ck fetch: fetch.max.bytes=1024 still reads every ~40 KB batch",
-                    [g[0] for g in got] == list(range(n)), "got %d" % len(got))
+            got = self.ck_consume_range(cons, topic, 0, 0, end)
+            c.check("ck fetch: fetch.max.bytes=1024 still reads every ~40 KB batch, each "
+                    "message at its delivered offset",
+                    [(g[0], g[2][:4]) for g in got] == [(o, b"%04d" % i) for i, o in enumerate(offs)]
+                    and not layout_problems(bs, self.s.data_dir, topic, 0, offs),
+                    "got %d" % len(got))
             # Long poll: parked at the end, the fetch returns as soon as a message arrives,
             # well before fetch.wait.max.ms (5 s).
             cons.poll(0.5)
@@ -314,11 +343,22 @@ class Suite:
         p = Producer({"bootstrap.servers": bs, "acks": "all", "linger.ms": 5,
                       "batch.num.messages": 7})  # several batches: the time index is used
         errs = []
+        at = [None] * n  # the offset each message was delivered at
+
+        def dr(e, m, i):
+            if e:
+                errs.append(e)
+            else:
+                at[i] = m.offset()
+
         for i in range(n):
             p.produce(topic, value=b"t%d" % i, partition=0, timestamp=base + i * 1000,
-                      on_delivery=lambda e, m: e and errs.append(e))
+                      on_delivery=lambda e, m, i=i: dr(e, m, i))
         c.check("ck times: %d messages with explicit timestamps delivered" % n,
-                p.flush(30) == 0 and not errs, str(errs[:3]))
+                p.flush(30) == 0 and not errs and None not in at, str(errs[:3]))
+        problems = layout_problems(bs, self.s.data_dir, topic, 0, at)
+        c.check("ck times: at increasing offsets, every other offset a control batch",
+                not problems, str(problems))
         cons = Consumer({"bootstrap.servers": bs, "group.id": "sluice-compat-times",
                          "enable.auto.commit": False})
         try:
@@ -327,14 +367,18 @@ class Suite:
                 if r[0].error:
                     raise RuntimeError(str(r[0].error))
                 return r[0].offset
-            c.check("ck times: a timestamp before the first message gives offset 0",
-                    lookup(base - 5000) == 0)
-            c.check("ck times: an exact timestamp gives its message's offset",
-                    lookup(base + 50 * 1000) == 50)
-            c.check("ck times: a timestamp between two messages gives the later one",
-                    lookup(base + 50 * 1000 + 1) == 51)
-            c.check("ck times: the last message's timestamp gives its offset",
-                    lookup(base + (n - 1) * 1000) == n - 1)
+            off = lookup(base - 5000)
+            c.check("ck times: a timestamp before the first message gives its offset %s" % at[0],
+                    off == at[0], str(off))
+            off = lookup(base + 50 * 1000)
+            c.check("ck times: an exact timestamp gives its message's offset %s" % at[50],
+                    off == at[50], str(off))
+            off = lookup(base + 50 * 1000 + 1)
+            c.check("ck times: a timestamp between two messages gives the later one (%s)" % at[51],
+                    off == at[51], str(off))
+            off = lookup(base + (n - 1) * 1000)
+            c.check("ck times: the last message's timestamp gives its offset %s" % at[n - 1],
+                    off == at[n - 1], str(off))
             off = lookup(base + n * 1000)
             c.check("ck times: a timestamp after the last message gives -1 (end)", off == -1,
                     str(off))
@@ -346,9 +390,10 @@ class Suite:
                 m = cons.poll(0.5)
                 if m is not None and not m.error():
                     got.append((m.offset(), m.value(), m.timestamp()[1]))
-            c.check("ck times: reading from it gives offsets 90..99 with their timestamps",
-                    got == [(90 + i, b"t%d" % (90 + i), base + (90 + i) * 1000) for i in range(10)],
-                    str(got[:2]))
+            c.check("ck times: reading from it gives messages 90..99 at their offsets with "
+                    "their timestamps",
+                    got == [(at[90 + i], b"t%d" % (90 + i), base + (90 + i) * 1000)
+                            for i in range(10)], str(got[:2]))
         finally:
             cons.close()
 
@@ -423,13 +468,15 @@ class Suite:
                            partition=0) for i in range(n)]
             p.flush(timeout=30)
             offs = [f.get(timeout=OP_TIMEOUT_S).offset for f in futs]
-            c.check("kp producer: %d sends acknowledged at offsets 0..%d" % (n, n - 1),
-                    offs == list(range(n)), str(offs[:5]))
+            problems = layout_problems(bs, self.s.data_dir, topic, 0, offs)
+            c.check("kp producer: %d sends acknowledged at increasing offsets, every other "
+                    "offset a control batch" % n, not problems and len(offs) == n,
+                    "%s %s" % (problems, offs[:5]))
         finally:
             p.close(timeout=10)
-        batches = stored_batches(self.s.data_dir, topic, 0)
+        batches = [b for b in stored_batches(self.s.data_dir, topic, 0) if not b.is_control]
         c.check("kp producer: stored as magic-2 gzip batches (codec 1)",
-                batches and all(b[2] & 7 == 1 for b in batches), str(batches[:3]))
+                batches and all(b.magic == 2 and b.codec == 1 for b in batches), str(batches[:3]))
 
         cons = KafkaConsumer(bootstrap_servers=bs, group_id=None, enable_auto_commit=False,
                              request_timeout_ms=OP_TIMEOUT_S * 1000 + 1000,
@@ -448,21 +495,28 @@ class Suite:
 
             cons.seek(tp, 0)
             got = read_until(n)
-            want = [(i, b"kp%04d" % i, b"kafka-python-%04d-" % i + bytes(range(i % 256)))
+            want = [(offs[i], b"kp%04d" % i, b"kafka-python-%04d-" % i + bytes(range(i % 256)))
                     for i in range(n)]
-            c.check("kp consumer: assign + seek(0) reads all %d byte for byte" % n, got == want,
-                    "got %d" % len(got))
-            cons.seek(tp, 321)
+            bad = [(g, w) for g, w in zip(got, want) if g != w]
+            c.check("kp consumer: assign + seek(0) reads all %d byte for byte at their offsets"
+                    % n, got == want, "got %d, first difference (got, want): %s"
+                    % (len(got), bad[:1]))
+            cons.seek(tp, offs[321])
             got = read_until(n - 321)
-            c.check("kp consumer: seek(321) reads 321..%d" % (n - 1),
-                    [g[0] for g in got] == list(range(321, n)), "got %d" % len(got))
+            c.check("kp consumer: seek(%d), the 322nd message, reads it and the rest" % offs[321],
+                    [g[0] for g in got] == offs[321:], "got %d" % len(got))
             end = cons.end_offsets([tp])[tp]
             beg = cons.beginning_offsets([tp])[tp]
-            c.check("kp consumer: beginning/end offsets are 0/%d" % n, (beg, end) == (0, n),
-                    str((beg, end)))
+            c.check("kp consumer: beginning/end offsets are 0/%d (right after the last message)"
+                    % (offs[-1] + 1), (beg, end) == (0, offs[-1] + 1), str((beg, end)))
+            # Raft's control batches carry timestamp 0: the lookup may stop at one, as long as
+            # nothing but control batches lies between the answer and the first message.
             off = cons.offsets_for_times({tp: 0})[tp]
-            c.check("kp consumer: offsets_for_times(0) gives offset 0",
-                    off is not None and off.offset == 0, str(off))
+            control = set(sluicetest.control_offsets(stored_batches(self.s.data_dir, topic, 0)))
+            c.check("kp consumer: offsets_for_times(0) gives the first message's offset %d or a "
+                    "control batch before it" % offs[0],
+                    off is not None and off.offset <= offs[0]
+                    and all(o in control for o in range(off.offset, offs[0])), str(off))
         finally:
             cons.close()
 

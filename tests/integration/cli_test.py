@@ -6,11 +6,14 @@ confluent-kafka (librdkafka 2.0.2) producing and running a consumer-group member
    configs), delete; errors exit 1 naming the Kafka error (TOPIC_ALREADY_EXISTS,
    INVALID_TOPIC_EXCEPTION, UNKNOWN_TOPIC_OR_PARTITION); usage errors exit 2; a broker that
    never answers costs --timeout-ms, not forever.
-2. Groups: a consumer (a child process) subscribes and commits offset 7 of 10 on each of two
-   partitions; `groups list/describe/lag` show it; reset-offsets is refused while it is Stable.
-   After it leaves: reset --dry-run commits nothing, --to-earliest, --to-offset (clamped),
-   --to-datetime (ISO-8601 and epoch ms) and --to-latest move the committed offsets as lag
-   shows; `groups delete` removes the group.
+2. Groups: a consumer (a child process) subscribes and, having read 7 of the 10 records of
+   each of two partitions, commits the 8th record's offset; `groups list/describe/lag` show it;
+   reset-offsets is refused while it is Stable. After it leaves: reset --dry-run commits
+   nothing, --to-earliest, --to-offset (clamped), --to-datetime (ISO-8601 and epoch ms) and
+   --to-latest move the committed offsets as lag shows; `groups delete` removes the group.
+   Every partition is a Raft group whose log starts with control batches (docs/replication.md),
+   so expected offsets come from the producer's delivery reports and lags and log ends from
+   ListOffsets, and every offset the producer skipped is checked to be a control batch.
 3. Partitions: on one node every partition is led by its preferred replica, so `partitions
    elect-leaders` (one topic, one partition, or everything) reports ELECTION_NOT_NEEDED for each
    and exits 0; an unknown partition is UNKNOWN_TOPIC_OR_PARTITION (exit 1), an unknown topic
@@ -18,6 +21,17 @@ confluent-kafka (librdkafka 2.0.2) producing and running a consumer-group member
    requests check what the CLI does not send: v0, the flexible v2, a null TopicPartitions (every
    topic gets a row, and partitions whose election is not needed are left out, as Kafka does)
    and ElectionType UNCLEAN (INVALID_REQUEST with a message).
+
+4. Reassignments and nodes: `nodes list` shows the one node with its replica and leader
+   counts; `partitions reassign` to an unregistered node, to a list naming a node twice, or of
+   an unknown partition is refused by the broker (INVALID_REPLICA_ASSIGNMENT,
+   UNKNOWN_TOPIC_OR_PARTITION; exit 1, nothing changes), a reassignment to the current list
+   completes (MOVED, exit 0) and `partitions reassignments` lists nothing; `nodes drain` of the
+   only node is refused before anything is sent (exit 1, the partition named), of an unknown
+   node exits 1, without --node exits 2. Raw AlterPartitionReassignments and
+   ListPartitionReassignments v0 requests check what the CLI does not send: a null Replicas
+   (cancel: NO_REASSIGNMENT_IN_PROGRESS), an empty list, several topics in one request, and
+   named topics and partitions, unknown ones left out.
 
 The CLI's path comes from $SLUICE_CLI (meson passes sluice_cli_exe), else build/src/cli/sluice.
 Every step is bounded: each CLI run by CLI_TIMEOUT_S, waits by WAIT_S.
@@ -82,7 +96,8 @@ class Cli:
 CONSUMER = r"""
 import select, sys
 from confluent_kafka import Consumer, TopicPartition
-bs, topic, group, want, commit_at = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+bs, topic, group, want = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+commit_at = [int(x) for x in sys.argv[5].split(",")]  # per partition
 c = Consumer({"bootstrap.servers": bs, "group.id": group, "client.id": "cli-test-consumer",
               "enable.auto.commit": False, "auto.offset.reset": "earliest",
               "session.timeout.ms": 10000, "heartbeat.interval.ms": 500})
@@ -94,7 +109,7 @@ while True:
     if m is not None and not m.error():
         seen += 1
     if seen >= want and not committed:
-        c.commit(offsets=[TopicPartition(topic, 0, commit_at), TopicPartition(topic, 1, commit_at)],
+        c.commit(offsets=[TopicPartition(topic, 0, commit_at[0]), TopicPartition(topic, 1, commit_at[1])],
                  asynchronous=False)
         committed = True
         print("READY", flush=True)
@@ -114,15 +129,43 @@ def silent_listener():
 
 
 def produce(bs, topic, parts, per_part, old_ts_ms, old_count, new_ts_ms):
+    """(all delivered, {partition: [offset of record i as its delivery report gave]})."""
     p = Producer({"bootstrap.servers": bs, "acks": "all"})
     errors = []
+    offsets = {part: [None] * per_part for part in range(parts)}
+
+    def dr(err, msg, part, i):
+        if err:
+            errors.append(err)
+        else:
+            offsets[part][i] = msg.offset()
+
     for part in range(parts):
         for i in range(per_part):
             ts = old_ts_ms if i < old_count else new_ts_ms
             p.produce(topic, value=b"v%d-%d" % (part, i), partition=part, timestamp=ts,
-                      on_delivery=lambda err, msg: errors.append(err) if err else None)
+                      on_delivery=lambda err, msg, part=part, i=i: dr(err, msg, part, i))
     left = p.flush(WAIT_S)
-    return left == 0 and not errors
+    return left == 0 and not errors, offsets
+
+
+def check_layout(c, label, bs, topic, offsets):
+    """Each partition's delivered offsets increase, and every other offset below its high
+    watermark is a control batch (the Raft entries every partition starts with). Returns
+    {partition: high watermark}."""
+    ends, problems = {}, {}
+    for part, offs in offsets.items():
+        try:
+            hwm, batches = sluicetest.fetch_batches(bs, topic, part)
+            ends[part] = hwm
+            pr = sluicetest.offset_problems(offs, batches, 0, hwm)
+        except (OSError, ValueError, struct.error, TypeError) as e:
+            pr = [repr(e)]
+        if pr:
+            problems[part] = pr
+    c.check("%s: delivered offsets increase; every other offset is a control batch" % label,
+            not problems, "%s %s" % (problems, offsets))
+    return ends
 
 
 def test_topics(c, cli, s):
@@ -138,8 +181,10 @@ def test_topics(c, cli, s):
     names = [t["name"] for t in doc["topics"]] if doc else []
     c.check("topics list --json", rc == 0 and TOPIC in names, "%s %s" % (doc, err))
 
-    ok = produce(s.bootstrap, TOPIC, 3, 4, int(time.time() * 1000), 0, int(time.time() * 1000))
+    ok, offs = produce(s.bootstrap, TOPIC, 3, 4, int(time.time() * 1000), 0, int(time.time() * 1000))
     c.check("produced 12 records", ok)
+    check_layout(c, "produced 12 records", s.bootstrap, TOPIC, offs)
+    ends = {part: (o[-1] + 1 if o[-1] is not None else None) for part, o in offs.items()}
 
     rc, doc, err = cli.json("topics", "describe", TOPIC)
     c.check("topics describe --json exits 0", rc == 0 and doc is not None, err)
@@ -148,9 +193,10 @@ def test_topics(c, cli, s):
         c.check("describe: 3 partitions led by node 1 with replicas [1]",
                 len(parts) == 3 and all(p["leader"] == 1 and p["replicas"] == [1] for p in parts),
                 str(parts))
-        c.check("describe: high watermark 4 and log start 0 per partition",
-                all(p["high_watermark"] == 4 and p["log_start_offset"] == 0 for p in parts),
-                str(parts))
+        c.check("describe: per partition the high watermark is right after its last record "
+                "(%s) and the log start is 0" % ends,
+                all(p["high_watermark"] == ends[p["partition"]] and p["log_start_offset"] == 0
+                    for p in parts), str(parts))
         cfg = {x["name"]: x for x in doc["configs"]}
         c.check("describe: retention.ms set at creation is a topic config",
                 cfg.get("retention.ms", {}).get("value") == "3600000"
@@ -375,6 +421,196 @@ def test_partitions(c, cli, s):
     c.check("delete the election topic", rc == 0, "%s %r" % (rc, err))
 
 
+# ---- reassignments and nodes (API keys 45 and 46) ------------------------------------------------
+
+RTOPIC = "cli-reassign"
+API_ALTER_REASSIGNMENTS, API_LIST_REASSIGNMENTS = 45, 46
+ERR_INVALID_REPLICA_ASSIGNMENT, ERR_NO_REASSIGNMENT_IN_PROGRESS = 39, 85
+
+
+def raw_flexible_call(bootstrap, api_key, body):
+    """Sends one v0 request of a flexible-from-v0 API (request header v2) and returns a Reader
+    positioned after the response header v1."""
+    hdr = struct.pack(">hhih", api_key, 0, 4545, len("cli-test")) + b"cli-test" + b"\x00"
+    msg = hdr + body
+    with socket.create_connection(tuple(bootstrap.rsplit(":", 1)), timeout=CLI_TIMEOUT_S) as sk:
+        sk.sendall(struct.pack(">i", len(msg)) + msg)
+        data = b""
+        while len(data) < 4 or len(data) < 4 + struct.unpack(">i", data[:4])[0]:
+            chunk = sk.recv(65536)
+            if not chunk:
+                raise IOError("connection closed after %d bytes" % len(data))
+            data += chunk
+    r = Reader(data[4:], True)
+    if r.take(">i") != 4545:
+        raise IOError("wrong correlation id")
+    r.tags()
+    return r
+
+
+def carr(items):
+    return uvarint(len(items) + 1) + b"".join(items)
+
+
+def cstr(v):
+    b = v.encode()
+    return uvarint(len(b) + 1) + b
+
+
+def alter_reassignments_raw(bootstrap, topics):
+    """AlterPartitionReassignments v0; topics = [(name, [(partition, replicas or None)])].
+    Returns (top error, {topic: [(partition, error, message)]})."""
+    def part(p, reps):
+        r = b"\x00" if reps is None else carr([struct.pack(">i", x) for x in reps])
+        return struct.pack(">i", p) + r + b"\x00"
+    body = struct.pack(">i", 10000) + carr(
+        [cstr(t) + carr([part(p, reps) for p, reps in ps]) + b"\x00" for t, ps in topics]) + b"\x00"
+    r = raw_flexible_call(bootstrap, API_ALTER_REASSIGNMENTS, body)
+    r.take(">i")
+    top = r.take(">h")
+    r.string()
+    out = {}
+    for _ in range(r.count()):
+        name = r.string()
+        rows = []
+        for _ in range(r.count()):
+            rows.append((r.take(">i"), r.take(">h"), r.string()))
+            r.tags()
+        r.tags()
+        out[name] = rows
+    r.tags()
+    return top, out
+
+
+def list_reassignments_raw(bootstrap, topics):
+    """ListPartitionReassignments v0; topics None (all) or [(name, [partitions])].
+    Returns (top error, {topic: [(partition, replicas, adding, removing)]})."""
+    if topics is None:
+        tb = b"\x00"
+    else:
+        tb = carr([cstr(t) + carr([struct.pack(">i", p) for p in ps]) + b"\x00"
+                   for t, ps in topics])
+    r = raw_flexible_call(bootstrap, API_LIST_REASSIGNMENTS, struct.pack(">i", 10000) + tb + b"\x00")
+    r.take(">i")
+    top = r.take(">h")
+    r.string()
+
+    def ids():
+        return [r.take(">i") for _ in range(r.count())]
+    out = {}
+    for _ in range(r.count()):
+        name = r.string()
+        rows = []
+        for _ in range(r.count()):
+            rows.append((r.take(">i"), ids(), ids(), ids()))
+            r.tags()
+        r.tags()
+        out[name] = rows
+    r.tags()
+    return top, out
+
+
+def test_reassign(c, cli, s):
+    rc, out, err = cli.run("topics", "create", RTOPIC, "--partitions", "2")
+    c.check("create the reassignment topic", rc == 0, "%s %r" % (rc, err))
+
+    rc, doc, err = cli.json("nodes", "list")
+    nodes = doc["nodes"] if doc else []
+    c.check("nodes list: the one node, controller, leading all it holds",
+            rc == 0 and len(nodes) == 1 and nodes[0]["id"] == 1 and nodes[0]["controller"]
+            and nodes[0]["port"] == int(s.bootstrap.rsplit(":", 1)[1])
+            and nodes[0]["replicas"] >= 2 and nodes[0]["replicas"] == nodes[0]["leaders"],
+            "%s %s %r" % (rc, doc, err))
+    rc, out, err = cli.run("nodes", "list")
+    c.check("nodes list: a table", rc == 0 and out.split()[:7] == [
+        "NODE", "HOST", "PORT", "RACK", "REPLICAS", "LEADERS", "CONTROLLER"], "%s %r" % (rc, out))
+
+    rc, out, err = cli.run("partitions", "reassign", "--topic", RTOPIC, "--partition", "0",
+                           "--replicas", "1,7")
+    c.check("reassign to an unregistered node: exit 1, INVALID_REPLICA_ASSIGNMENT naming it",
+            rc == 1 and "topic '%s' partition 0: INVALID_REPLICA_ASSIGNMENT" % RTOPIC in err
+            and "replica 7 is not a registered node" in err
+            and "INVALID_REPLICA_ASSIGNMENT" in out, "%s %r %r" % (rc, out, err))
+    rc, doc, err = cli.json("partitions", "reassign", "--topic", RTOPIC, "--partition", "0",
+                            "--replicas", "1,1")
+    c.check("reassign to a list naming a node twice: exit 1, INVALID_REPLICA_ASSIGNMENT",
+            rc == 1 and "INVALID_REPLICA_ASSIGNMENT" in err and "listed twice" in err,
+            "%s %r" % (rc, err))
+    rc, out, err = cli.run("partitions", "reassign", "--topic", RTOPIC, "--partition", "5",
+                           "--replicas", "1")
+    c.check("reassign an unknown partition: exit 1, UNKNOWN_TOPIC_OR_PARTITION",
+            rc == 1 and "partition 5: UNKNOWN_TOPIC_OR_PARTITION" in err, "%s %r" % (rc, err))
+    rc, doc, err = cli.json("topics", "describe", RTOPIC)
+    parts = doc["partitions"] if doc else []
+    c.check("the refused reassignments changed nothing",
+            rc == 0 and [p["replicas"] for p in parts] == [[1], [1]], "%s %s" % (rc, doc))
+
+    rc, out, err = cli.run("partitions", "reassign", "--topic", RTOPIC, "--partition", "1",
+                           "--replicas", "1", "--json")
+    doc = json.loads(out) if rc == 0 and out.strip() else None
+    rows = doc["partitions"] if doc else []
+    c.check("reassign to the current list: MOVED, exit 0, led by node 1",
+            rc == 0 and len(rows) == 1 and rows[0]["result"] == "MOVED"
+            and rows[0]["replicas"] == [1] and rows[0]["old_replicas"] == [1]
+            and rows[0]["leader"] == 1, "%s %r %r" % (rc, out, err))
+    c.check("...with progress lines on stderr, none on stdout",
+            "partitions moved" in err and "partitions moved" not in out, "%r" % err)
+    rc, doc, err = cli.json("partitions", "reassignments")
+    c.check("reassignments: none in progress",
+            rc == 0 and doc == {"reassignments": []}, "%s %s %r" % (rc, doc, err))
+    rc, out, err = cli.run("partitions", "reassignments")
+    c.check("reassignments (table): says none", rc == 0 and "no partition reassignments" in out,
+            "%s %r" % (rc, out))
+    rc, out, err = cli.run("partitions", "reassign", "--topic", RTOPIC, "--partition", "0")
+    c.check("reassign without --replicas: exit 2", rc == 2 and "usage" in err, "%s %r" % (rc, err))
+    rc, out, err = cli.run("partitions", "reassign", "--topic", RTOPIC, "--partition", "0",
+                           "--replicas", "1,x")
+    c.check("reassign with a malformed --replicas: exit 2", rc == 2, "%s %r" % (rc, err))
+
+    rc, out, err = cli.run("nodes", "drain", "--node", "1")
+    c.check("drain the only node: refused, exit 1, nothing sent, the partition named",
+            rc == 1 and "node 1 cannot be drained" in err and "no other node" in err
+            and "nothing was moved" in err and out == "", "%s %r %r" % (rc, out, err))
+    rc, doc, err = cli.json("topics", "describe", RTOPIC)
+    parts = doc["partitions"] if doc else []
+    c.check("...and the replicas stay", rc == 0 and [p["replicas"] for p in parts] == [[1], [1]],
+            "%s %s" % (rc, doc))
+    rc, out, err = cli.run("nodes", "drain", "--node", "42")
+    c.check("drain an unknown node: exit 1", rc == 1 and "node 42" in err, "%s %r" % (rc, err))
+    rc, out, err = cli.run("nodes", "drain")
+    c.check("drain without --node: exit 2", rc == 2 and "usage" in err, "%s %r" % (rc, err))
+
+    try:
+        top, res = alter_reassignments_raw(s.bootstrap, [
+            (RTOPIC, [(0, None), (1, []), (0, [1, 2, 3, 4, 5, 6, 7, 8])]),
+            ("no-such-topic", [(0, [1])])])
+        rows = res.get(RTOPIC, [])
+        c.check("raw Alter v0: null Replicas (cancel) gets NO_REASSIGNMENT_IN_PROGRESS, an "
+                "empty or too long list INVALID_REPLICA_ASSIGNMENT, an unknown topic "
+                "UNKNOWN_TOPIC_OR_PARTITION",
+                top == ERR_NONE and [(p, e) for p, e, _m in rows] == [
+                    (0, ERR_NO_REASSIGNMENT_IN_PROGRESS), (1, ERR_INVALID_REPLICA_ASSIGNMENT),
+                    (0, ERR_INVALID_REPLICA_ASSIGNMENT)]
+                and all(m for _p, _e, m in rows)
+                and [(p, e) for p, e, _m in res.get("no-such-topic", [])]
+                == [(0, ERR_UNKNOWN_TOPIC_OR_PARTITION)], "%s %s" % (top, res))
+        top, res = alter_reassignments_raw(s.bootstrap, [(RTOPIC, [(0, [1]), (1, [1])])])
+        c.check("raw Alter v0: two partitions to their current list, both NONE",
+                top == ERR_NONE and [(p, e, m) for p, e, m in res.get(RTOPIC, [])]
+                == [(0, ERR_NONE, None), (1, ERR_NONE, None)], "%s %s" % (top, res))
+        top, res = list_reassignments_raw(s.bootstrap, None)
+        c.check("raw List v0, null Topics: nothing moving", top == ERR_NONE and res == {},
+                "%s %s" % (top, res))
+        top, res = list_reassignments_raw(s.bootstrap, [(RTOPIC, [0, 1, 9]), ("nope", [0])])
+        c.check("raw List v0, named (unknown ones included): nothing moving, no error",
+                top == ERR_NONE and res == {}, "%s %s" % (top, res))
+    except (OSError, struct.error, IndexError) as e:
+        c.check("raw reassignment requests", False, repr(e))
+
+    rc, out, err = cli.run("topics", "delete", RTOPIC)
+    c.check("delete the reassignment topic", rc == 0, "%s %r" % (rc, err))
+
+
 def wait_for(pred, timeout_s=WAIT_S, step_s=0.3):
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -401,11 +637,25 @@ def test_groups(c, cli, s):
     c.check("create the group's topic", rc == 0, err)
     now_ms = int(time.time() * 1000)
     old_ms = now_ms - 3600 * 1000
-    ok = produce(s.bootstrap, GTOPIC, 2, PER_PARTITION, old_ms, OLD_PER_PARTITION, now_ms)
+    ok, offs = produce(s.bootstrap, GTOPIC, 2, PER_PARTITION, old_ms, OLD_PER_PARTITION, now_ms)
     c.check("produced 20 records (6 old and 4 new per partition)", ok)
+    check_layout(c, "produced 20 records", s.bootstrap, GTOPIC, offs)
+    # Where the group commits (the 8th record of each partition, COMMIT_AT consumed), and the
+    # log ends and starts the CLI must report, as the producer and ListOffsets see them.
+    commit = {p: offs[p][COMMIT_AT] for p in (0, 1)}
+    try:
+        ends = {p: sluicetest.list_offset(s.bootstrap, GTOPIC, p) for p in (0, 1)}
+        starts = {p: sluicetest.list_offset(s.bootstrap, GTOPIC, p, -2) for p in (0, 1)}
+    except (OSError, struct.error) as e:
+        c.check("ListOffsets of the group's topic", False, repr(e))
+        return
+    c.check("ListOffsets: each log ends right after its last record and starts at 0 (%s)" % ends,
+            all(ends[p] == offs[p][-1] + 1 and starts[p] == 0 for p in (0, 1)),
+            "ends %s starts %s offsets %s" % (ends, starts, offs))
+    total = sum(ends[p] - commit[p] for p in (0, 1))
 
     consumer = subprocess.Popen([sys.executable, "-c", CONSUMER, s.bootstrap, GTOPIC, GROUP,
-                                 str(2 * PER_PARTITION), str(COMMIT_AT)],
+                                 str(2 * PER_PARTITION), "%d,%d" % (commit[0], commit[1])],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         line = wait_line(consumer, WAIT_S)
@@ -439,16 +689,18 @@ def test_groups(c, cli, s):
                 "%s %s" % (doc, err))
 
         m, doc = committed_map(cli)
-        c.check("groups lag: committed 7, log end 10, lag 3 per partition; total 6",
-                m is not None and all(m.get((GTOPIC, p), {}).get("committed") == COMMIT_AT
-                                      and m[(GTOPIC, p)]["log_end"] == PER_PARTITION
-                                      and m[(GTOPIC, p)]["lag"] == PER_PARTITION - COMMIT_AT
+        c.check("groups lag: committed %s, log end %s (ListOffsets), lag the difference per "
+                "partition; total %d" % (commit, ends, total),
+                m is not None and all(m.get((GTOPIC, p), {}).get("committed") == commit[p]
+                                      and m[(GTOPIC, p)]["log_end"] == ends[p]
+                                      and m[(GTOPIC, p)]["lag"] == ends[p] - commit[p]
                                       for p in (0, 1))
-                and doc["total_lag"] == 2 * (PER_PARTITION - COMMIT_AT), str(doc))
+                and doc["total_lag"] == total, str(doc))
         c.check("groups lag: the owner is shown",
                 m is not None and m.get((GTOPIC, 0), {}).get("client_id") == "cli-test-consumer", str(doc))
         rc, out, err = cli.run("groups", "lag", GROUP)
-        c.check("groups lag table with the total", rc == 0 and "Total lag: 6" in out, out + err)
+        c.check("groups lag table with the total", rc == 0 and "Total lag: %d" % total in out,
+                out + err)
 
         rc, out, err = cli.run("groups", "reset-offsets", GROUP, "--to-earliest")
         c.check("reset-offsets refused while the group is Stable: exit 1",
@@ -469,22 +721,26 @@ def test_groups(c, cli, s):
 
     rc, doc, err = cli.json("groups", "reset-offsets", GROUP, "--to-earliest", "--dry-run")
     parts = {(p["topic"], p["partition"]): p for p in doc["partitions"]} if doc else {}
-    c.check("reset --to-earliest --dry-run shows old 7 and new 0",
+    c.check("reset --to-earliest --dry-run shows old %s and new 0 (the log start)" % commit,
             rc == 0 and doc["dry_run"] and len(parts) == 2
-            and all(p["old_offset"] == COMMIT_AT and p["new_offset"] == 0 for p in parts.values()),
+            and all(p["old_offset"] == commit[p["partition"]] and p["new_offset"] == 0
+                    for p in parts.values()),
             "%s %s" % (doc, err))
     m, doc = committed_map(cli)
     c.check("the dry run committed nothing",
-            m is not None and all(m[(GTOPIC, p)]["committed"] == COMMIT_AT for p in (0, 1)), str(doc))
+            m is not None and all(m[(GTOPIC, p)]["committed"] == commit[p] for p in (0, 1)), str(doc))
 
     rc, out, err = cli.run("groups", "reset-offsets", GROUP, "--to-earliest")
     c.check("reset --to-earliest prints old and new offsets",
-            rc == 0 and "OLD-OFFSET" in out and any(l.split() == [GTOPIC, "0", "7", "0"] for l in out.splitlines()),
+            rc == 0 and "OLD-OFFSET" in out
+            and any(l.split() == [GTOPIC, "0", str(commit[0]), "0"] for l in out.splitlines()),
             out + err)
     m, doc = committed_map(cli)
-    c.check("after --to-earliest: committed 0, lag 10, total 20",
-            m is not None and all(m[(GTOPIC, p)]["committed"] == 0 and m[(GTOPIC, p)]["lag"] == PER_PARTITION
-                                  for p in (0, 1)) and doc["total_lag"] == 2 * PER_PARTITION, str(doc))
+    c.check("after --to-earliest: committed 0, lag the log end %s, total %d"
+            % (ends, sum(ends.values())),
+            m is not None and all(m[(GTOPIC, p)]["committed"] == 0 and m[(GTOPIC, p)]["lag"] == ends[p]
+                                  for p in (0, 1)) and doc["total_lag"] == sum(ends.values()),
+            str(doc))
 
     rc, doc, err = cli.json("groups", "reset-offsets", GROUP, "--to-offset", "8", "--topic", GTOPIC)
     m, ldoc = committed_map(cli)
@@ -493,21 +749,25 @@ def test_groups(c, cli, s):
             "%s %s %s" % (doc, err, ldoc))
     rc, doc, err = cli.json("groups", "reset-offsets", GROUP, "--to-offset", "999")
     m, ldoc = committed_map(cli)
-    c.check("reset --to-offset 999 is clamped to the log end",
-            rc == 0 and m is not None and all(m[(GTOPIC, p)]["committed"] == PER_PARTITION for p in (0, 1)),
+    c.check("reset --to-offset 999 is clamped to the log end %s" % ends,
+            rc == 0 and m is not None and all(m[(GTOPIC, p)]["committed"] == ends[p] for p in (0, 1)),
             "%s %s %s" % (doc, err, ldoc))
 
     mid = datetime.datetime.fromtimestamp((old_ms + now_ms) / 2000, datetime.timezone.utc)
     iso = mid.strftime("%Y-%m-%dT%H:%M:%SZ")
     rc, out, err = cli.run("groups", "reset-offsets", GROUP, "--to-datetime", iso)
     m, ldoc = committed_map(cli)
-    c.check("reset --to-datetime %s: committed 6, the first newer record" % iso,
-            rc == 0 and m is not None and all(m[(GTOPIC, p)]["committed"] == OLD_PER_PARTITION
+    newer = {p: offs[p][OLD_PER_PARTITION] for p in (0, 1)}
+    c.check("reset --to-datetime %s: committed %s, the first newer record" % (iso, newer),
+            rc == 0 and m is not None and all(m[(GTOPIC, p)]["committed"] == newer[p]
                                               for p in (0, 1)), "%s %r %s" % (out, err, ldoc))
     rc, out, err = cli.run("groups", "reset-offsets", GROUP, "--to-datetime", str(old_ms - 1000))
     m, ldoc = committed_map(cli)
-    c.check("reset --to-datetime in epoch ms before everything: committed 0",
-            rc == 0 and m is not None and all(m[(GTOPIC, p)]["committed"] == 0 for p in (0, 1)),
+    # Only control batches (checked above) lie before the first record.
+    first = {p: offs[p][0] for p in (0, 1)}
+    c.check("reset --to-datetime in epoch ms before everything: committed %s, the first record"
+            % first,
+            rc == 0 and m is not None and all(m[(GTOPIC, p)]["committed"] == first[p] for p in (0, 1)),
             "%s %r %s" % (out, err, ldoc))
     rc, out, err = cli.run("groups", "reset-offsets", GROUP, "--to-datetime", "2026-13-01T00:00:00Z")
     c.check("a malformed --to-datetime: exit 2", rc == 2, "%s %r" % (rc, err))
@@ -550,6 +810,7 @@ def main():
         cli = Cli(s.bootstrap)
         test_topics(c, cli, s)
         test_partitions(c, cli, s)
+        test_reassign(c, cli, s)
         test_groups(c, cli, s)
     return c.finish()
 

@@ -8,8 +8,10 @@
    tombstones end up in closed segments.
 3. Within a bounded wait the partition's files shrink; then (after delete.retention.ms) a read of
    the whole partition finds exactly the latest value of every live key, each at the offset it
-   was acknowledged at, and nothing of the deleted keys; offsets still run to the same end.
-4. After a restart on the same data directory the partition reads back the same.
+   was acknowledged at, and nothing of the deleted keys; offsets still run to the same end, and
+   the partition's Raft control batches (docs/replication.md) are all still there.
+4. After a restart on the same data directory the partition reads back the same; the log end
+   grew by the new leader's barrier alone.
 """
 
 import glob
@@ -98,12 +100,23 @@ def log_bytes(data_dir):
                                                                   "*.log")))
 
 
-def check_content(c, label, records, hi, expected, end):
-    """expected: {key: (value, offset)} of live keys."""
+def control_batches(bs):
+    """[(offset, control type)] of every control batch in the partition (raw Fetch)."""
+    _, batches = sluicetest.fetch_batches(bs, TOPIC, 0)
+    return [(b.base_offset, b.control_type) for b in batches if b.is_control]
+
+
+def check_content(c, label, records, hi, expected, end, controls, bs):
+    """expected: {key: (value, offset)} of live keys; controls: [(offset, type)] of the control
+    batches the log must hold."""
     latest = {}
     for off, k, v in records:
         latest[k] = (v, off)
     c.check("%s: offsets run to the same end" % label, hi == end, "%d != %d" % (hi, end))
+    now = control_batches(bs)
+    c.check("%s: compaction kept every control batch (%d)" % (label, len(controls)),
+            now == controls and not {off for off, _, _ in records} & {o for o, _ in controls},
+            "before %s, now %s" % (controls, now))
     live = {k: vo for k, vo in latest.items() if vo[0] is not None}
     c.check("%s: exactly the latest value of every live key, at its offset" % label,
             live == expected,
@@ -138,12 +151,22 @@ def main():
         for r in range(ROUNDS, ROUNDS + MORE_ROUNDS):
             acked.update(produce(bs, [(key_of(k), value_of(k, r))
                                       for k in range(NDELETED, NKEYS)], "none"))
-        end = NKEYS * ROUNDS + NDELETED + (NKEYS - NDELETED) * MORE_ROUNDS
         written = log_bytes(data_dir)
+        produced = NKEYS * ROUNDS + NDELETED + (NKEYS - NDELETED) * MORE_ROUNDS
+        # The log end counts the partition's control batches too (its Raft configuration and
+        # leader barrier): take it from ListOffsets, and check that the acknowledged offsets and
+        # the control batches tile [0, end) exactly.
+        end = sluicetest.list_offset(bs, TOPIC, 0)
+        controls = control_batches(bs)
         expected = {key_of(k): (value_of(k, ROUNDS + MORE_ROUNDS - 1),
                                 acked[(key_of(k), value_of(k, ROUNDS + MORE_ROUNDS - 1))])
                     for k in range(NDELETED, NKEYS)}
-        c.check("every message acknowledged", len(acked) == end, "%d of %d" % (len(acked), end))
+        c.check("every message acknowledged", len(acked) == produced,
+                "%d of %d" % (len(acked), produced))
+        offs = sorted(acked.values())
+        c.check("the acknowledged offsets and the control batches fill [0, %d) exactly" % end,
+                sorted(offs + [o for o, _ in controls]) == list(range(end)),
+                "%d acknowledged, control batches %s" % (len(offs), controls))
 
         deadline = time.monotonic() + SHRINK_TIMEOUT_S
         while time.monotonic() < deadline and log_bytes(data_dir) * 3 > written:
@@ -160,14 +183,23 @@ def main():
                 break
             time.sleep(0.5)
         c.check("compaction logged", 'msg="compaction done"' in s.log())
-        check_content(c, "compacted", records, hi, expected, end)
-        c.check("far fewer records than written", len(records) < end // 3,
-                "%d of %d" % (len(records), end))
+        check_content(c, "compacted", records, hi, expected, end, controls, bs)
+        c.check("far fewer records than written", len(records) < produced // 3,
+                "%d of %d" % (len(records), produced))
 
         c.check("clean stop", s.stop() == 0)
         s.start()
+        # "ready" does not wait for every replica: the partition opens and elects itself next.
+        print("# %s-0 answers ListOffsets %.3fs after ready"
+              % (TOPIC, sluicetest.wait_partitions(s.bootstrap, TOPIC, [0])))
         records, hi = read_all(s.bootstrap)
-        check_content(c, "after restart", records, hi, expected, end)
+        # The restart's new leader appended its barrier: the log end grew by that batch alone.
+        after = control_batches(s.bootstrap)
+        c.check("after restart: one barrier appended at the old end %d" % end,
+                [cb for cb in after if cb[0] >= end] == [(end, sluicetest.CONTROL_RAFT_BARRIER)],
+                str(after))
+        check_content(c, "after restart", records, hi, expected, end + 1,
+                      controls + [(end, sluicetest.CONTROL_RAFT_BARRIER)], s.bootstrap)
         c.check("no .cleaned file left",
                 not glob.glob(os.path.join(data_dir, "data", TOPIC + "-0", "*.cleaned")))
     except Exception as e:  # noqa: BLE001 - report and fail

@@ -172,6 +172,10 @@ def main():
         servers.append(s2)
         s2.start()
         c.check("the server restarts on the same data directory", s2.alive())
+        # "ready" does not wait for every replica: each opens and elects itself next.
+        print("# the partitions answer ListOffsets %.3fs after ready" % max(
+            sluicetest.wait_partitions(bs, TOPIC, range(PARTS)),
+            sluicetest.wait_partitions(bs, IDEM, [0])))
         for _ in range(3):  # librdkafka sees the new server through the same address
             idem.poll(0.2)
 
@@ -250,6 +254,7 @@ def main():
         s3 = sluicetest.Server(data_dir=data_dir, port=s.port)
         servers.append(s3)
         s3.start()
+        sluicetest.wait_partitions(bs, TOPIC, range(PARTS))
         cons = Consumer({"bootstrap.servers": bs, "group.id": "sluice-restart-wm"})
         try:
             wm = {p: cons.get_watermark_offsets(TopicPartition(TOPIC, p), timeout=OP_TIMEOUT_S)

@@ -362,7 +362,9 @@ def list_offset(bootstrap, topic, partition, timestamp=-1):
     p += 2 + n + 4  # name, partitions count
     _idx, err, _ts, offset = struct.unpack_from(">ihqq", d, p)
     if err != 0:
-        raise IOError("ListOffsets %s-%d: error %d" % (topic, partition, err))
+        e = IOError("ListOffsets %s-%d: error %d" % (topic, partition, err))
+        e.kafka_error = err
+        raise e
     return offset
 
 
@@ -437,3 +439,28 @@ def data_offsets(batches):
 
 def control_offsets(batches):
     return [o for b in batches if b.is_control for o in range(b.base_offset, b.last_offset + 1)]
+
+
+# Retriable errors a partition answers while its replica is still opening or electing itself
+# leader after a start: NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE, UNKNOWN_TOPIC_OR_PARTITION.
+OPENING_ERRORS = (6, 5, 3)
+
+
+def wait_partitions(bootstrap, topic, partitions, timeout_s=READY_TIMEOUT_S):
+    """Waits until ListOffsets answers every partition of `partitions` without error: "ready"
+    comes once the node is registered and __consumer_offsets exists, and each replica then opens
+    and elects itself on its own (docs/replication.md). Returns the seconds waited; raises
+    IOError with the last error after timeout_s, or at once on an error that is not one of
+    OPENING_ERRORS."""
+    t0 = time.monotonic()
+    for p in partitions:
+        while True:
+            try:
+                list_offset(bootstrap, topic, p)
+                break
+            except IOError as e:
+                code = getattr(e, "kafka_error", None)
+                if code not in OPENING_ERRORS or time.monotonic() - t0 > timeout_s:
+                    raise
+                time.sleep(0.02)
+    return time.monotonic() - t0

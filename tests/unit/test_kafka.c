@@ -834,6 +834,206 @@ START_TEST(test_elect_leaders_v2_and_v0_encode_spec_bytes)
 }
 END_TEST
 
+/* AlterPartitionReassignments v0 is flexible from its first version: request header v2, compact
+ * arrays and strings, tagged-field sections. Replicas is a nullable compact array of int32
+ * (a null list, the single byte 0, asks to cancel a pending move); TimeoutMs defaults to 60000.
+ * The response nests per-partition results under per-topic ones, after a top-level ErrorCode
+ * and ErrorMessage. */
+START_TEST(test_alter_partition_reassignments_v0_spec_bytes)
+{
+	typedef struct kafka_alter_partition_reassignments_request_reassignable_partition rpart;
+	typedef struct kafka_alter_partition_reassignments_request_reassignable_topic rtopic;
+	typedef struct kafka_alter_partition_reassignments_response_reassignable_partition_response
+		ppart;
+	typedef struct kafka_alter_partition_reassignments_response_reassignable_topic_response
+		ptopic;
+	struct arena a;
+	struct wbuf w;
+	struct kafka_alter_partition_reassignments_request req, back;
+	struct kafka_alter_partition_reassignments_response resp, rback;
+	rtopic tp;
+	rpart parts[2];
+	ptopic rt;
+	ppart rp[2];
+	int32_t replicas[3] = { 1, 2, 4 };
+	int32_t corr;
+	size_t hb;
+
+	arena_init(&a, ARENA_TEST_BYTES_MAX);
+	kafka_struct_defaults(&kafka_alter_partition_reassignments_request_desc, &req);
+	ck_assert_int_eq(req.timeout_ms, 60000);
+	kafka_struct_defaults(&kafka_alter_partition_reassignments_request_reassignable_partition_desc,
+			      &parts[0]);
+	ck_assert_int_eq(parts[0].replicas.n, -1); /* default null: a cancellation */
+	kafka_struct_defaults(&kafka_alter_partition_reassignments_request_reassignable_partition_desc,
+			      &parts[1]);
+	kafka_struct_defaults(&kafka_alter_partition_reassignments_request_reassignable_topic_desc,
+			      &tp);
+	parts[0].partition_index = 0;
+	parts[0].replicas.v = replicas;
+	parts[0].replicas.n = 3;
+	parts[1].partition_index = 1;
+	tp.name = kafka_str_c("t");
+	tp.partitions.v = parts;
+	tp.partitions.n = 2;
+	req.timeout_ms = 30000;
+	req.topics.v = &tp;
+	req.topics.n = 1;
+	wbuf_init(&w);
+	ck_assert_int_eq(kafka_request_encode(&w, KAFKA_API_ALTER_PARTITION_REASSIGNMENTS, 0, 7,
+					      kafka_str_null(), &req),
+			 0);
+	check_bytes(&w, BYTES(0x00, 0x2d, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0xff, 0xff,
+			      0x00,                   /* header v2: ClientId null, tags */
+			      0x00, 0x00, 0x75, 0x30, /* TimeoutMs 30000 */
+			      0x02, 0x02, 't',        /* 1 topic, Name "t" */
+			      0x03,                   /* 2 partitions */
+			      0x00, 0x00, 0x00, 0x00, /* PartitionIndex 0 */
+			      0x04, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00,
+			      0x00, 0x04,             /* Replicas [1, 2, 4] */
+			      0x00,                   /* partition tags */
+			      0x00, 0x00, 0x00, 0x01, /* PartitionIndex 1 */
+			      0x00,                   /* Replicas null */
+			      0x00, 0x00, 0x00));     /* partition, topic, request tags */
+	decode_request_frame(w.data, w.len, KAFKA_API_ALTER_PARTITION_REASSIGNMENTS, 0, &a, &back);
+	ck_assert_int_eq(back.timeout_ms, 30000);
+	ck_assert_int_eq(back.topics.n, 1);
+	ck_assert(kafka_str_eq(back.topics.v[0].name, "t"));
+	ck_assert_int_eq(back.topics.v[0].partitions.n, 2);
+	ck_assert_int_eq(back.topics.v[0].partitions.v[0].replicas.n, 3);
+	ck_assert_int_eq(back.topics.v[0].partitions.v[0].replicas.v[2], 4);
+	ck_assert_int_eq(back.topics.v[0].partitions.v[1].partition_index, 1);
+	ck_assert_int_eq(back.topics.v[0].partitions.v[1].replicas.n, -1);
+	wbuf_free(&w);
+
+	kafka_struct_defaults(&kafka_alter_partition_reassignments_response_desc, &resp);
+	kafka_struct_defaults(
+		&kafka_alter_partition_reassignments_response_reassignable_topic_response_desc, &rt);
+	for (int i = 0; i < 2; i++)
+		kafka_struct_defaults(
+			&kafka_alter_partition_reassignments_response_reassignable_partition_response_desc,
+			&rp[i]);
+	resp.error_message = kafka_str_null();
+	rp[0].partition_index = 0;
+	rp[0].error_message = kafka_str_null();
+	rp[1].partition_index = 1;
+	rp[1].error_code = KAFKA_ERR_NO_REASSIGNMENT_IN_PROGRESS;
+	rp[1].error_message = kafka_str_c("x");
+	rt.name = kafka_str_c("t");
+	rt.partitions.v = rp;
+	rt.partitions.n = 2;
+	resp.responses.v = &rt;
+	resp.responses.n = 1;
+	ck_assert_int_eq(
+		kafka_response_encode(&w, KAFKA_API_ALTER_PARTITION_REASSIGNMENTS, 0, 7, &resp), 0);
+	check_bytes(&w, BYTES(0x00, 0x00, 0x00, 0x07, 0x00, /* header v1 */
+			      0x00, 0x00, 0x00, 0x00,       /* ThrottleTimeMs */
+			      0x00, 0x00, 0x00,             /* ErrorCode, ErrorMessage null */
+			      0x02, 0x02, 't', 0x03,        /* 1 topic "t", 2 partitions */
+			      0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, /* 0: NONE, null */
+			      0x00, 0x00, 0x00, 0x01, 0x00, 0x55, 0x02, 'x', /* 1: error 85 "x" */
+			      0x00, 0x00, 0x00));             /* partition, topic, top tags */
+	ck_assert_int_eq(kafka_response_header_decode(KAFKA_API_ALTER_PARTITION_REASSIGNMENTS, 0,
+						      w.data, w.len, &corr, &hb),
+			 0);
+	ck_assert_int_eq(corr, 7);
+	ck_assert_int_eq(kafka_response_decode(KAFKA_API_ALTER_PARTITION_REASSIGNMENTS, 0,
+					       w.data + hb, w.len - hb, &a, &rback),
+			 0);
+	ck_assert_int_eq(rback.responses.v[0].partitions.v[1].error_code,
+			 KAFKA_ERR_NO_REASSIGNMENT_IN_PROGRESS);
+	ck_assert(kafka_str_eq(rback.responses.v[0].partitions.v[1].error_message, "x"));
+	ck_assert_int_eq(rback.responses.v[0].partitions.v[0].error_message.len, -1);
+	wbuf_free(&w);
+	arena_free(&a);
+}
+END_TEST
+
+/* ListPartitionReassignments v0 (flexible): a null Topics (one byte 0) lists every partition;
+ * the response gives each moving partition's Replicas, AddingReplicas and RemovingReplicas as
+ * compact int32 arrays. */
+START_TEST(test_list_partition_reassignments_v0_spec_bytes)
+{
+	typedef struct kafka_list_partition_reassignments_response_ongoing_partition_reassignment
+		opart;
+	typedef struct kafka_list_partition_reassignments_response_ongoing_topic_reassignment
+		otopic;
+	struct arena a;
+	struct wbuf w;
+	struct kafka_list_partition_reassignments_request req;
+	struct kafka_list_partition_reassignments_response resp, rback;
+	otopic ot;
+	opart op;
+	int32_t replicas[3] = { 1, 2, 4 };
+	int32_t adding[1] = { 4 };
+	int32_t removing[1] = { 3 };
+
+	arena_init(&a, ARENA_TEST_BYTES_MAX);
+	kafka_struct_defaults(&kafka_list_partition_reassignments_request_desc, &req);
+	ck_assert_int_eq(req.timeout_ms, 60000);
+	ck_assert_int_eq(req.topics.n, -1);
+	decode_request_frame(BYTES(0x00, 0x2e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x09, 0xff, 0xff,
+				   0x00,                   /* header v2 */
+				   0x00, 0x00, 0x27, 0x10, /* TimeoutMs 10000 */
+				   0x02, 0x02, 't',        /* 1 topic "t" */
+				   0x03, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00,
+				   0x05,        /* PartitionIndexes [3, 5] */
+				   0x00, 0x00), /* topic, request tags */
+			     KAFKA_API_LIST_PARTITION_REASSIGNMENTS, 0, &a, &req);
+	ck_assert_int_eq(req.timeout_ms, 10000);
+	ck_assert_int_eq(req.topics.n, 1);
+	ck_assert(kafka_str_eq(req.topics.v[0].name, "t"));
+	ck_assert_int_eq(req.topics.v[0].partition_indexes.n, 2);
+	ck_assert_int_eq(req.topics.v[0].partition_indexes.v[1], 5);
+	decode_request_frame(BYTES(0x00, 0x2e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0xff, 0xff,
+				   0x00, 0x00, 0x00, 0xea, 0x60, /* TimeoutMs 60000 */
+				   0x00, 0x00),                  /* Topics null, tags */
+			     KAFKA_API_LIST_PARTITION_REASSIGNMENTS, 0, &a, &req);
+	ck_assert_int_eq(req.topics.n, -1);
+
+	kafka_struct_defaults(&kafka_list_partition_reassignments_response_desc, &resp);
+	kafka_struct_defaults(
+		&kafka_list_partition_reassignments_response_ongoing_topic_reassignment_desc, &ot);
+	kafka_struct_defaults(
+		&kafka_list_partition_reassignments_response_ongoing_partition_reassignment_desc,
+		&op);
+	resp.error_message = kafka_str_null();
+	op.partition_index = 2;
+	op.replicas.v = replicas;
+	op.replicas.n = 3;
+	op.adding_replicas.v = adding;
+	op.adding_replicas.n = 1;
+	op.removing_replicas.v = removing;
+	op.removing_replicas.n = 1;
+	ot.name = kafka_str_c("t");
+	ot.partitions.v = &op;
+	ot.partitions.n = 1;
+	resp.topics.v = &ot;
+	resp.topics.n = 1;
+	wbuf_init(&w);
+	ck_assert_int_eq(
+		kafka_response_encode(&w, KAFKA_API_LIST_PARTITION_REASSIGNMENTS, 0, 9, &resp), 0);
+	check_bytes(&w, BYTES(0x00, 0x00, 0x00, 0x09, 0x00, /* header v1 */
+			      0x00, 0x00, 0x00, 0x00,       /* ThrottleTimeMs */
+			      0x00, 0x00, 0x00,             /* ErrorCode, ErrorMessage null */
+			      0x02, 0x02, 't', 0x02,        /* 1 topic "t", 1 partition */
+			      0x00, 0x00, 0x00, 0x02,       /* PartitionIndex 2 */
+			      0x04, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00,
+			      0x00, 0x04,                   /* Replicas [1, 2, 4] */
+			      0x02, 0x00, 0x00, 0x00, 0x04, /* AddingReplicas [4] */
+			      0x02, 0x00, 0x00, 0x00, 0x03, /* RemovingReplicas [3] */
+			      0x00, 0x00, 0x00));           /* partition, topic, top tags */
+	ck_assert_int_eq(kafka_response_decode(KAFKA_API_LIST_PARTITION_REASSIGNMENTS, 0,
+					       w.data + 5, w.len - 5, &a, &rback),
+			 0);
+	ck_assert_int_eq(rback.topics.n, 1);
+	ck_assert_int_eq(rback.topics.v[0].partitions.v[0].adding_replicas.v[0], 4);
+	ck_assert_int_eq(rback.topics.v[0].partitions.v[0].removing_replicas.v[0], 3);
+	wbuf_free(&w);
+	arena_free(&a);
+}
+END_TEST
+
 /* An array count larger than the bytes left is refused before anything is allocated. */
 START_TEST(test_absurd_array_count_is_malformed_without_allocating)
 {
@@ -928,7 +1128,7 @@ START_TEST(test_api_table_covers_required_apis)
 		{ 12, 0, 4, 4 }, { 13, 0, 5, 4 },  { 8, 0, 9, 8 },  { 9, 0, 9, 6 },
 		{ 15, 0, 5, 5 }, { 16, 0, 5, 3 },  { 42, 0, 2, 2 }, { 47, 0, 0, -1 },
 		{ 37, 0, 3, 2 }, { 17, 0, 1, -1 }, { 68, 0, 1, 0 }, { 69, 0, 0, 0 },
-		{ 43, 0, 2, 2 },
+		{ 43, 0, 2, 2 }, { 45, 0, 0, 0 }, { 46, 0, 0, 0 },
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		const struct kafka_api *api = kafka_api_find(want[i].key);
@@ -943,6 +1143,7 @@ START_TEST(test_api_table_covers_required_apis)
 	ck_assert_str_eq(kafka_err_name(79), "MEMBER_ID_REQUIRED");
 	ck_assert_str_eq(kafka_err_name(80), "PREFERRED_LEADER_NOT_AVAILABLE");
 	ck_assert_str_eq(kafka_err_name(84), "ELECTION_NOT_NEEDED");
+	ck_assert_str_eq(kafka_err_name(85), "NO_REASSIGNMENT_IN_PROGRESS");
 	ck_assert_str_eq(kafka_err_name(-1), "UNKNOWN_SERVER_ERROR");
 	ck_assert_str_eq(kafka_err_name(9999), "UNKNOWN");
 }
@@ -1162,6 +1363,8 @@ static Suite *kafka_suite(void)
 	tcase_add_test(tc, test_fetch_response_v12_tagged_fields_spec_bytes);
 	tcase_add_test(tc, test_elect_leaders_request_v0_v1_decode_spec_bytes);
 	tcase_add_test(tc, test_elect_leaders_v2_and_v0_encode_spec_bytes);
+	tcase_add_test(tc, test_alter_partition_reassignments_v0_spec_bytes);
+	tcase_add_test(tc, test_list_partition_reassignments_v0_spec_bytes);
 	tcase_add_test(tc, test_absurd_array_count_is_malformed_without_allocating);
 	tcase_add_test(tc, test_encode_refuses_null_where_version_forbids_it);
 	suite_add_tcase(s, tc);

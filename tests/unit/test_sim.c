@@ -128,6 +128,8 @@ enum ev_type {
 	EV_PRODUCE, /* propose on a ready leader */
 	EV_FAULT,   /* inject a fault */
 	EV_RESTART, /* `node` comes back after a crash */
+	EV_REOPEN,  /* `node` reopens its group `peer` (index), which stopped on a disk error */
+	EV_RETENTION, /* every open log applies retention (what the broker does on a timer) */
 };
 
 struct event {
@@ -178,6 +180,9 @@ struct replica {
 	int64_t verified;       /* offsets below it were checked against the truth */
 	int64_t durable_committed; /* committed, checked and durable: must survive a crash */
 	int64_t applied_next;   /* ops.apply: the next batch must start at or after it */
+	bool stopped;           /* ops.failed ran: the owner closes and reopens the group */
+	bool closing;           /* cons_group_close in progress */
+	bool reopen;            /* closed (or failed to open): open it again */
 	/* applied batches not yet covered by the truth: (base, crc) */
 	int64_t *pend_base;
 	uint32_t *pend_crc;
@@ -198,6 +203,7 @@ struct simnode {
 	bool hosts[SIM_GROUPS_MAX];
 	bool closing; /* a clean restart: groups are being closed */
 	int closes_pending;
+	uint64_t disk_faults; /* I/O errors armed on its simfs (a group may then stop) */
 };
 
 /* One batch of the truth (a group's committed log as the sim knows it). */
@@ -221,7 +227,13 @@ struct simgroup {
 	size_t nterms;
 };
 
-enum prop_state { PROP_OUTSTANDING, PROP_ACKED, PROP_FAILED, PROP_ORPHANED };
+enum prop_state {
+	PROP_OUTSTANDING,
+	PROP_ACKED,       /* CONS_WAIT_COMMIT, status 0: must be committed */
+	PROP_ACKED_LOCAL, /* CONS_WAIT_LOCAL, status 0: was durable on the leader */
+	PROP_FAILED,
+	PROP_ORPHANED,
+};
 
 struct sprop {
 	struct sim *sim;
@@ -230,6 +242,7 @@ struct sprop {
 	uint32_t node, gen; /* leader it was proposed on */
 	struct buf *bytes;  /* as proposed (BaseOffset 0) */
 	int64_t base, last; /* as cons_propose assigned them */
+	bool local;         /* proposed with CONS_WAIT_LOCAL (acks=1) */
 	int state;
 	bool verified;  /* seen in the truth (acked ones must be) */
 	bool committed; /* some committed batch is this proposal */
@@ -251,13 +264,17 @@ struct sim_params {
 	unsigned fault_ms_min, fault_ms_max;
 	bool faults;     /* crashes, restarts, partitions */
 	bool torn;       /* simfs torn writes on crash */
+	bool disk_faults; /* inject EIO on writes and syncs */
+	int64_t retention_bytes; /* -1: none; else plog retention, enforced every few 100 ms */
 	unsigned records_max;
 };
 
 struct sim_counters {
 	uint64_t events, msgs, msgs_dropped, msgs_dup, disk_jobs, ticks;
 	uint64_t crashes, clean_restarts, cuts, heals, isolations, splits, slow_disks;
-	uint64_t proposals, acked, failed, orphaned, committed_batches;
+	uint64_t disk_faults, group_stops, reopens, transfers;
+	uint64_t segments_deleted, log_resets;
+	uint64_t proposals, acked, acked_local, failed, orphaned, committed_batches;
 	uint64_t committed_refetched; /* see op_truncated */
 	uint64_t settle_ms;
 	/* summed shim counters of every closed group */
@@ -336,6 +353,10 @@ static const char *ev_name(int type)
 		return "fault";
 	case EV_RESTART:
 		return "restart";
+	case EV_REOPEN:
+		return "reopen";
+	case EV_RETENTION:
+		return "retention";
 	}
 	return "?";
 }
@@ -673,6 +694,17 @@ static void verify_replica(struct sim *s, struct replica *r)
 	int64_t durable = plog_durable_offset(pl);
 	int64_t limit = hw < durable ? hw : durable;
 	struct simgroup *sg = &s->groups[r->gi];
+	if (r->verified < plog_start_offset(pl) && r->verified < limit) {
+		/* retention removed the prefix (checked when it was committed), or a catch-up
+		 * restarted the log at the leader's start */
+		if (s->prm.retention_bytes < 0)
+			sim_fail(s, "node %u group %d: log starts at %" PRId64
+				    " without retention; offset %" PRId64 " is committed",
+				 r->node->id, r->gi + 1, plog_start_offset(pl), r->verified);
+		if (plog_start_offset(pl) > limit)
+			return; /* nothing committed here yet beyond the new start */
+		r->verified = plog_start_offset(pl);
+	}
 	while (r->verified < limit && !s->failed) {
 		struct plog_read_result rr = {0};
 		int rv = plog_read(pl, r->verified, limit, 1u << 20, &rr);
@@ -684,10 +716,6 @@ static void verify_replica(struct sim *s, struct replica *r)
 		}
 		if (rr.buf == NULL || rr.len == 0) {
 			buf_unref(rr.buf);
-			if (r->verified < plog_start_offset(pl))
-				sim_fail(s, "node %u group %d: committed offset %" PRId64
-					    " below the log start %" PRId64,
-					 r->node->id, r->gi + 1, r->verified, plog_start_offset(pl));
 			return; /* a batch straddles the limit: later */
 		}
 		size_t pos = 0;
@@ -766,6 +794,16 @@ static void op_truncated(void *arg, int64_t offset)
 	struct replica *r = arg;
 	struct sim *s = r->sim;
 	int64_t hw = r->g ? cons_commit_offset(r->g) : r->hw_seen;
+	if (offset == 0 && s->prm.retention_bytes >= 0) {
+		/* a catch-up found the leader's log starting beyond this replica's and restarted
+		 * it there (cons.c catchup_receive): what retention deleted on the leader goes
+		 * here too */
+		note(s, "node %u group %d: log reset by a catch-up", r->node->id, r->gi + 1);
+		s->c.log_resets++;
+		r->verified = 0;
+		r->durable_committed = 0;
+		return;
+	}
 	if (offset < hw || offset < r->verified)
 		sim_fail(s, "node %u group %d: log cut at %" PRId64 " below its commit offset %" PRId64
 			    " (checked up to %" PRId64 ")",
@@ -785,7 +823,20 @@ static void op_truncated(void *arg, int64_t offset)
 static void op_failed(void *arg, const char *why)
 {
 	struct replica *r = arg;
-	sim_fail(r->sim, "node %u group %d stopped: %s", r->node->id, r->gi + 1, why);
+	struct sim *s = r->sim;
+	if (r->node->disk_faults == 0) {
+		sim_fail(s, "node %u group %d stopped without a disk fault: %s", r->node->id,
+			 r->gi + 1, why);
+		return;
+	}
+	/* The owner reopens a stopped group; not from inside the callback (rlog.h). */
+	note(s, "node %u group %d stopped: %s", r->node->id, r->gi + 1, why);
+	s->c.group_stops++;
+	if (!r->stopped) {
+		r->stopped = true;
+		schedule(s, s->now_us + rnd_range(s, 0, 300) * 1000, EV_REOPEN, r->node->id,
+			 (uint32_t)r->gi, NULL, 0);
+	}
 }
 
 /* ---- proposals ---- */
@@ -800,7 +851,21 @@ static void prop_cb(void *arg, int status, int64_t base, int64_t last)
 		sim_fail(s, "proposal uid=%u: callback ran twice (status %d)", pr->uid, status);
 		return;
 	}
-	if (status == 0) {
+	if (status == 0 && pr->local) {
+		/* acks=1: durable on the leader when acknowledged, committed or not */
+		pr->state = PROP_ACKED_LOCAL;
+		s->c.acked_local++;
+		struct replica *r = &s->nodes[pr->node].rep[pr->gi];
+		if (s->nodes[pr->node].gen == pr->gen && r->g != NULL &&
+		    plog_durable_offset(cons_log(r->g)) <= pr->last)
+			sim_fail(s, "proposal uid=%u (acks=1) acknowledged at [%" PRId64 ",%" PRId64
+				    "] but the leader's log is durable only below %" PRId64,
+				 pr->uid, base, last, plog_durable_offset(cons_log(r->g)));
+		if (base != pr->base || last != pr->last)
+			sim_fail(s, "proposal uid=%u acked at [%" PRId64 ",%" PRId64
+				    "], assigned [%" PRId64 ",%" PRId64 "]",
+				 pr->uid, base, last, pr->base, pr->last);
+	} else if (status == 0) {
 		pr->state = PROP_ACKED;
 		s->c.acked++;
 		if (s->nunverified == s->capunverified) {
@@ -853,9 +918,11 @@ static void produce(struct sim *s)
 			     (uint32_t)(s->seed * 7919u + pr->uid));
 	need(pr->bytes != NULL);
 	s->props[s->nprops++] = pr;
+	pr->local = rnd_pm(s, 150);
 	s->in_propose = true;
-	int rv = cons_propose(r->g, pr->bytes->data, pr->bytes->len, CONS_WAIT_COMMIT, prop_cb, pr,
-			      &pr->base, &pr->last);
+	int rv = cons_propose(r->g, pr->bytes->data, pr->bytes->len,
+			      pr->local ? CONS_WAIT_LOCAL : CONS_WAIT_COMMIT, prop_cb, pr, &pr->base,
+			      &pr->last);
 	s->in_propose = false;
 	s->c.proposals++;
 	if (rv != 0) {
@@ -873,6 +940,9 @@ static void produce(struct sim *s)
 
 /* ---- nodes ---- */
 
+static void open_replica(struct sim *s, struct simnode *n, int gi);
+static void check_shim_stats(struct sim *s, struct simnode *n, int only_gi);
+
 static void node_open_groups(struct sim *s, struct simnode *n)
 {
 	struct cons_node_config cfg;
@@ -887,9 +957,15 @@ static void node_open_groups(struct sim *s, struct simnode *n)
 	cfg.tail_bytes_max = s->prm.tail_bytes_max;
 	cfg.seed = rnd(s) | 1;
 	need(cons_node_new(&cfg, &n->cn) == 0);
-	for (int gi = 0; gi < s->ngroups; gi++) {
-		if (!n->hosts[gi])
-			continue;
+	for (int gi = 0; gi < s->ngroups; gi++)
+		if (n->hosts[gi])
+			open_replica(s, n, gi);
+}
+
+/* Opens (loading what is on disk) the node's replica of group `gi`. */
+static void open_replica(struct sim *s, struct simnode *n, int gi)
+{
+	{
 		struct simgroup *sg = &s->groups[gi];
 		struct replica *r = &n->rep[gi];
 		char dir[32], name[32], errmsg[256] = "";
@@ -914,17 +990,28 @@ static void node_open_groups(struct sim *s, struct simnode *n)
 		gc.plog.index_interval_bytes = 256;
 		gc.plog.roll_ms = -1;
 		gc.plog.retention_ms = -1;
-		gc.plog.retention_bytes = -1;
+		gc.plog.retention_bytes = s->prm.retention_bytes;
 		r->hw_seen = 0;
 		r->verified = 0;
 		r->applied_next = 0;
 		r->npend = 0;
+		r->stopped = false;
+		r->reopen = false;
 		int rv = cons_group_open(n->cn, &gc, &r->g, errmsg);
 		if (rv != 0) {
 			r->g = NULL;
+			if (n->disk_faults > 0 && (rv == SLUICE_EIO || rv == SLUICE_ENOSPC)) {
+				/* an injected fault hit the open: try again later */
+				note(s, "node %u group %d: open failed: %s (%s)", n->id, gi + 1,
+				     err_str(rv), errmsg);
+				r->stopped = true;
+				schedule(s, s->now_us + rnd_range(s, 1, 300) * 1000, EV_REOPEN, n->id,
+					 (uint32_t)gi, NULL, 0);
+				return;
+			}
 			sim_fail(s, "node %u group %d: cons_group_open after restart: %s (%s)", n->id,
 				 gi + 1, err_str(rv), errmsg);
-			continue;
+			return;
 		}
 		/* What this replica had durably committed before must still be there. */
 		int64_t end = plog_end_offset(cons_log(r->g));
@@ -933,6 +1020,40 @@ static void node_open_groups(struct sim *s, struct simnode *n)
 				    " was committed and durable",
 				 n->id, gi + 1, end, r->durable_committed);
 	}
+}
+
+static void replica_closed_cb(void *arg)
+{
+	struct replica *r = arg;
+	r->closing = false;
+	r->reopen = true;
+}
+
+/* EV_REOPEN: close the stopped group through its normal path; after_step reopens it. */
+static void replica_reopen(struct sim *s, struct simnode *n, int gi)
+{
+	struct replica *r = &n->rep[gi];
+	if (!n->up || n->closing || r->closing || !r->stopped)
+		return;
+	s->c.reopens++;
+	if (r->g == NULL) { /* the last open failed */
+		r->reopen = true;
+		return;
+	}
+	note(s, "node %u group %d: closing the stopped group", n->id, gi + 1);
+	check_shim_stats(s, n, gi);
+	struct cons_group *g = r->g;
+	r->g = NULL;
+	r->closing = true;
+	cons_group_close(g, replica_closed_cb, r);
+}
+
+static bool node_has_closing_replica(struct sim *s, struct simnode *n)
+{
+	for (int gi = 0; gi < s->ngroups; gi++)
+		if (n->rep[gi].closing)
+			return true;
+	return false;
 }
 
 static void node_start(struct sim *s, struct simnode *n)
@@ -977,16 +1098,18 @@ static void shim_add(struct sim_counters *c, const struct cons_group *g)
 	c->shim.failures += st->failures;
 }
 
-static void check_shim_stats(struct sim *s, struct simnode *n)
+/* Adds the shim counters of the node's open groups (or of group `only_gi` when >= 0) to the
+ * round's, checking them. */
+static void check_shim_stats(struct sim *s, struct simnode *n, int only_gi)
 {
 	for (int gi = 0; gi < s->ngroups; gi++) {
 		struct replica *r = &n->rep[gi];
-		if (r->g == NULL)
+		if (r->g == NULL || (only_gi >= 0 && gi != only_gi))
 			continue;
 		const struct shim_stats *st = cons_shim_stats(r->g);
 		if (st == NULL)
 			continue;
-		if (st->failures != 0)
+		if (st->failures != 0 && n->disk_faults == 0)
 			sim_fail(s, "node %u group %d: shim reports %" PRIu64
 				    " storage failures without a disk fault",
 				 n->id, gi + 1, st->failures);
@@ -998,10 +1121,13 @@ static void check_shim_stats(struct sim *s, struct simnode *n)
 static void node_crash(struct sim *s, struct simnode *n)
 {
 	note(s, "CRASH node %u", n->id);
-	check_shim_stats(s, n);
+	check_shim_stats(s, n, -1);
 	orphan_proposals(s, n);
-	for (int gi = 0; gi < s->ngroups; gi++)
+	for (int gi = 0; gi < s->ngroups; gi++) {
 		n->rep[gi].g = NULL;
+		n->rep[gi].stopped = false;
+		n->rep[gi].reopen = false;
+	}
 	cons_node_abandon(n->cn);
 	n->cn = NULL;
 	simfs_crash(n->fs);
@@ -1027,7 +1153,7 @@ static void clean_close_cb(void *arg)
 static void node_clean_restart(struct sim *s, struct simnode *n)
 {
 	note(s, "CLEAN RESTART node %u (closing)", n->id);
-	check_shim_stats(s, n);
+	check_shim_stats(s, n, -1);
 	n->closing = true;
 	n->closes_pending = 0;
 	for (int gi = 0; gi < s->ngroups; gi++) {
@@ -1081,18 +1207,20 @@ static void set_link(struct sim *s, int a, int b, bool cut)
 static void inject_fault(struct sim *s)
 {
 	unsigned what = (unsigned)rnd_range(s, 0, 99);
+	if (s->prm.disk_faults && rnd_pm(s, 150))
+		what = 92; /* rounds with disk faults get more of them */
 	int a = (int)rnd_range(s, 1, (uint64_t)s->nnodes);
 	int b = (int)rnd_range(s, 1, (uint64_t)s->nnodes);
 	struct simnode *n = &s->nodes[a];
 	if (what < 30) {
 		/* crash, back after a while */
-		if (!n->up || n->closing)
+		if (!n->up || n->closing || node_has_closing_replica(s, n))
 			return;
 		node_crash(s, n);
 		uint64_t down = rnd_range(s, 0, 4000) * 1000;
 		schedule(s, s->now_us + down, EV_RESTART, n->id, 0, NULL, 0);
 	} else if (what < 36) {
-		if (!n->up || n->closing)
+		if (!n->up || n->closing || node_has_closing_replica(s, n))
 			return;
 		node_clean_restart(s, n);
 	} else if (what < 56) {
@@ -1127,9 +1255,33 @@ static void inject_fault(struct sim *s)
 		note(s, "SLOW DISK node %d", a);
 		n->disk_slow_until_us = s->now_us + rnd_range(s, 200, 3000) * 1000;
 		s->c.slow_disks++;
-	} else if (what < 95) {
+	} else if (what < 87) {
 		note(s, "HEAL all");
 		heal_all(s);
+	} else if (what < 92) {
+		/* move a group's leadership (to a chosen voter or the most up-to-date one) */
+		int gi = (int)rnd_range(s, 0, (uint64_t)s->ngroups - 1);
+		struct simgroup *sg = &s->groups[gi];
+		uint32_t target = rnd_pm(s, 300) ? 0 : sg->voters[rnd_range(s, 0, (uint64_t)sg->nvoters - 1)];
+		for (int i = 1; i <= s->nnodes; i++) {
+			struct replica *r = &s->nodes[i].rep[gi];
+			if (!s->nodes[i].up || r->g == NULL || !cons_is_leader(r->g) || target == (uint32_t)i)
+				continue;
+			int rv = cons_transfer(r->g, target);
+			note(s, "TRANSFER group %d from %d to %u: %s", gi + 1, i, target, err_str(rv));
+			s->c.transfers++;
+			break;
+		}
+	} else if (what < 95) {
+		if (!s->prm.disk_faults || !n->up)
+			return;
+		static const enum simfs_op ops[] = {SIMFS_OP_WRITE, SIMFS_OP_SYNC, SIMFS_OP_TRUNCATE};
+		enum simfs_op op = ops[rnd_range(s, 0, 2)];
+		int nth = (int)rnd_range(s, 1, 40);
+		note(s, "DISK FAULT node %d: op %d #%d fails with EIO", a, (int)op, nth);
+		simfs_fail_nth(n->fs, op, nth, SLUICE_EIO);
+		n->disk_faults++;
+		s->c.disk_faults++;
 	} else {
 		if (a == b)
 			return;
@@ -1316,6 +1468,20 @@ static void schedule_fault(struct sim *s)
 		 EV_FAULT, 0, 0, NULL, 0);
 }
 
+static void enforce_retention(struct sim *s)
+{
+	for (int i = 1; i <= s->nnodes; i++) {
+		struct simnode *n = &s->nodes[i];
+		for (int gi = 0; gi < s->ngroups && n->up; gi++) {
+			struct replica *r = &n->rep[gi];
+			if (r->g == NULL)
+				continue;
+			int k = plog_enforce_retention(cons_log(r->g));
+			s->c.segments_deleted += (uint64_t)(k > 0 ? k : 0);
+		}
+	}
+}
+
 /* Processes one event; returns the node it touched (0 when none). */
 static uint32_t step(struct sim *s)
 {
@@ -1373,6 +1539,17 @@ static uint32_t step(struct sim *s)
 		trace_event(s, &ev);
 		node_restart(s, n);
 		return ev.node;
+	case EV_REOPEN:
+		if (ev.gen != n->gen)
+			return 0;
+		trace_event(s, &ev);
+		replica_reopen(s, n, ev.peer);
+		return ev.node;
+	case EV_RETENTION:
+		trace_event(s, &ev);
+		enforce_retention(s);
+		schedule(s, s->now_us + rnd_range(s, 100, 500) * 1000, EV_RETENTION, 0, 0, NULL, 0);
+		return 0;
 	}
 	return 0;
 }
@@ -1381,8 +1558,15 @@ static void after_step(struct sim *s, uint32_t node)
 {
 	if (node != 0 && s->nodes[node].cn != NULL)
 		cons_node_flush(s->nodes[node].cn);
-	for (int i = 1; i <= s->nnodes; i++)
-		node_clean_restart_finish(s, &s->nodes[i]);
+	for (int i = 1; i <= s->nnodes; i++) {
+		struct simnode *n = &s->nodes[i];
+		node_clean_restart_finish(s, n);
+		for (int gi = 0; gi < s->ngroups && n->up && !n->closing; gi++)
+			if (n->rep[gi].reopen) {
+				note(s, "node %d group %d: reopening", i, gi + 1);
+				open_replica(s, n, gi);
+			}
+	}
 	check_all(s);
 }
 
@@ -1439,12 +1623,18 @@ static bool settled(struct sim *s)
 
 /* ---- rounds ---- */
 
+/* Rounds with retention (SIM_RETENTION=1): off by default while rlog cannot reopen a replica
+ * closed or crashed during its first snapshot install after a catch-up reset (rlog_load: "no
+ * snapshot and the first batch is not a configuration entry"; e.g. SIM_RETENTION=1
+ * SIM_SEED=4630). The parameters are drawn either way, so every seed replays alike. */
+static bool retention_rounds;
+
 static void params_random(struct sim *s, struct sim_params *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->nnodes = (int)rnd_range(s, 3, 5);
 	p->ngroups = (int)rnd_range(s, 2, 3);
-	p->replicas = 3;
+	p->replicas = p->nnodes == 5 && rnd_pm(s, 300) ? 5 : 3;
 	p->heartbeat_ms = 50;
 	p->election_ms = 500;
 	static const size_t tails[] = {2048, 8192, 4u << 20};
@@ -1464,6 +1654,16 @@ static void params_random(struct sim *s, struct sim_params *p)
 	p->fault_ms_max = (unsigned)rnd_range(s, 300, 2000);
 	p->faults = true;
 	p->torn = rnd_pm(s, 800);
+	p->disk_faults = rnd_pm(s, 300);
+	p->retention_bytes = -1;
+	bool retention = rnd_pm(s, 250);
+	int64_t retention_bytes = (int64_t)rnd_range(s, 2048, 16384);
+	if (retention && retention_rounds) {
+		/* small segments, small snapshots: retention deletes, catch-ups may reset */
+		p->retention_bytes = retention_bytes;
+		p->segment_bytes = 2048;
+		p->tail_bytes_max = 2048;
+	}
 	p->records_max = (unsigned)rnd_range(s, 1, 4);
 }
 
@@ -1517,9 +1717,11 @@ static void sim_init(struct sim *s, uint64_t seed, const struct sim_params *over
 					n->hosts[gi] = true;
 		}
 	}
-	note(s, "round seed=%" PRIu64 " nodes=%d groups=%d tail=%zu seg=%" PRIu64
+	note(s, "round seed=%" PRIu64 " nodes=%d groups=%d retention=%" PRId64 " disk_faults=%d"
+		" tail=%zu seg=%" PRIu64
 		" chaos=%" PRIu64 "ms net=%u-%uus drop=%u dup=%u reorder=%u disk=%u-%uus torn=%d",
-	     seed, s->nnodes, s->ngroups, s->prm.tail_bytes_max, s->prm.segment_bytes,
+	     seed, s->nnodes, s->ngroups, s->prm.retention_bytes, s->prm.disk_faults,
+	     s->prm.tail_bytes_max, s->prm.segment_bytes,
 	     s->prm.chaos_ms, s->prm.net_delay_us_min, s->prm.net_delay_us_max, s->prm.drop_pm,
 	     s->prm.dup_pm, s->prm.reorder_pm, s->prm.disk_us_min, s->prm.disk_us_max,
 	     s->prm.torn);
@@ -1537,6 +1739,8 @@ static void sim_start(struct sim *s)
 		node_start(s, &s->nodes[i]);
 	s->producing = true;
 	schedule_produce(s);
+	if (s->prm.retention_bytes >= 0)
+		schedule(s, s->now_us + 100000, EV_RETENTION, 0, 0, NULL, 0);
 	if (s->prm.faults) {
 		s->chaos = true;
 		schedule_fault(s);
@@ -1548,8 +1752,11 @@ static void sim_start(struct sim *s)
 static void sim_settle(struct sim *s, uint64_t produce_ms)
 {
 	s->chaos = false;
-	note(s, "SETTLE: heal all, restart every node");
+	note(s, "SETTLE: heal all, restart every node, no more disk faults");
 	heal_all(s);
+	for (int i = 1; i <= s->nnodes; i++)
+		for (int op = 0; op < SIMFS_OP__COUNT; op++)
+			simfs_fail_nth(s->nodes[i].fs, (enum simfs_op)op, 0, 0);
 	for (int i = 1; i <= s->nnodes; i++) {
 		struct simnode *n = &s->nodes[i];
 		if (!n->up && !n->closing) {
@@ -1606,7 +1813,7 @@ static void sim_destroy(struct sim *s)
 			struct simnode *n = &s->nodes[i];
 			if (!n->up || n->closing)
 				continue;
-			check_shim_stats(s, n);
+			check_shim_stats(s, n, -1);
 			n->closing = true;
 			n->closes_pending = 0;
 			for (int gi = 0; gi < s->ngroups; gi++) {
@@ -1770,8 +1977,15 @@ static bool run_round(uint64_t seed, const struct sim_params *override, struct s
 		sum->isolations += c.isolations;
 		sum->splits += c.splits;
 		sum->slow_disks += c.slow_disks;
+		sum->disk_faults += c.disk_faults;
+		sum->group_stops += c.group_stops;
+		sum->reopens += c.reopens;
+		sum->transfers += c.transfers;
+		sum->segments_deleted += c.segments_deleted;
+		sum->log_resets += c.log_resets;
 		sum->proposals += c.proposals;
 		sum->acked += c.acked;
+		sum->acked_local += c.acked_local;
 		sum->failed += c.failed;
 		sum->orphaned += c.orphaned;
 		sum->committed_batches += c.committed_batches;
@@ -1799,6 +2013,7 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
 
 static void install_handlers(void)
 {
+	retention_rounds = env_u64("SIM_RETENTION", 0) != 0;
 	slog_set_sink(slog_sink, NULL);
 	slog_set_level(SLOG_INFO);
 	signal(SIGABRT, crash_handler);
@@ -1824,13 +2039,18 @@ static void print_summary(const char *what, uint64_t rounds, double secs,
 		"sim: %s: %" PRIu64 " rounds in %.1f s: %" PRIu64 " events, %" PRIu64
 		" msgs (%" PRIu64 " dropped, %" PRIu64 " duplicated), %" PRIu64 " disk jobs; %" PRIu64
 		" crashes, %" PRIu64 " clean restarts, %" PRIu64 " cuts, %" PRIu64
-		" isolations, %" PRIu64 " splits, %" PRIu64 " slow disks; %" PRIu64
-		" proposals: %" PRIu64 " acked, %" PRIu64 " failed, %" PRIu64
+		" isolations, %" PRIu64 " splits, %" PRIu64 " slow disks, %" PRIu64
+		" disk faults (%" PRIu64 " group stops, %" PRIu64 " reopens), %" PRIu64
+		" transfers, %" PRIu64 " segments deleted by retention, %" PRIu64
+		" catch-up log resets; %" PRIu64
+		" proposals: %" PRIu64 " acked (+%" PRIu64 " acks=1), %" PRIu64 " failed, %" PRIu64
 		" orphaned; %" PRIu64 " committed batches, %" PRIu64
 		" committed tails refetched after a restart; longest settle %" PRIu64 " ms\n",
 		what, rounds, secs, c->events, c->msgs, c->msgs_dropped, c->msgs_dup, c->disk_jobs,
 		c->crashes, c->clean_restarts, c->cuts, c->isolations, c->splits, c->slow_disks,
-		c->proposals, c->acked, c->failed, c->orphaned, c->committed_batches,
+		c->disk_faults, c->group_stops, c->reopens, c->transfers, c->segments_deleted,
+		c->log_resets,
+		c->proposals, c->acked, c->acked_local, c->failed, c->orphaned, c->committed_batches,
 		c->committed_refetched, c->settle_ms);
 	fprintf(stderr,
 		"sim: %s: shim: %" PRIu64 " barriers (M2), %" PRIu64 " results held (M3), %" PRIu64
@@ -1869,7 +2089,7 @@ START_TEST(test_sim_seeded_rounds_keep_committed_data)
 	print_summary("random rounds", n, wall_seconds() - t0, &sum);
 	ck_assert_msg(failures == 0, "sim: %" PRIu64 " of %" PRIu64 " seeds failed", failures, n);
 	ck_assert_uint_gt(sum.acked, 0);
-	ck_assert_uint_eq(sum.shim.failures, 0);
+	ck_assert_uint_le(sum.shim.failures, sum.group_stops);
 	if (!one && n >= 100) {
 		/* the faults actually happened and the mitigations were exercised */
 		ck_assert_uint_gt(sum.crashes, 0);
