@@ -13,9 +13,11 @@
  *             last.
  *   e2e       produce and consume at once in one process; the payload carries a run id and the
  *             send time, so the consumer reports end-to-end latency as well.
- *   create    creates a topic (--partitions, --replication-factor, --topic-config) and waits
- *             until every partition has a leader; reports how long each step took. scripts/bench
- *             uses it to lay out the partitions of its idle-cost measurement.
+ *   create    creates topics (a comma-separated --topic list; --partitions, --replication-factor,
+ *             --topic-config) and waits until every partition has a leader; reports how long
+ *             each step took; with --wait-preferred S, then waits up to S seconds until every
+ *             partition is led by its preferred (first) replica. scripts/bench uses it to set
+ *             up the 3-node cases' topics and the partitions of its idle-cost measurement.
  *   disk      sequential write + fdatasync of --block bytes at a time into a plain file: the
  *             disk's fsync'd write bandwidth at that block size.
  *   loopback  a TCP socket pump over 127.0.0.1 (one writer thread, one reader): the bandwidth
@@ -172,6 +174,7 @@ struct opts {
 	double rate_per_s;
 	double timeout_s;
 	double mb;
+	double preferred_wait_s; /* create: wait for preferred leaders, at most this long */
 	int inflight;
 	int partitions;
 	int replication_factor; /* -1: the broker's default.replication.factor */
@@ -188,8 +191,9 @@ static void usage(FILE *f)
 	      "               [--acks 0|1|all] [--rate MSG/S] [--inflight N] [--compression X]\n"
 	      "               [--linger-ms MS] [--partitions N] [--replication-factor N]\n"
 	      "               [--topic-config K=V]... [--no-create] [--timeout S]\n"
-	      "  sluice-bench create --bootstrap H:P --topic T [--partitions N]\n"
+	      "  sluice-bench create --bootstrap H:P --topic T[,T...] [--partitions N]\n"
 	      "               [--replication-factor N] [--topic-config K=V]... [--timeout S]\n"
+	      "               [--wait-preferred S]\n"
 	      "  sluice-bench consume --bootstrap H:P --topic T --count N [--timeout S]\n"
 	      "  sluice-bench e2e --bootstrap H:P --topic T --size BYTES (--count N | --seconds S)\n"
 	      "               [produce options]\n"
@@ -265,6 +269,8 @@ static void parse_opts(int argc, char **argv, struct opts *o)
 			o->rate_per_s = parse_double(a, need_arg(argc, argv, &i));
 		else if (strcmp(a, "--timeout") == 0)
 			o->timeout_s = parse_double(a, need_arg(argc, argv, &i));
+		else if (strcmp(a, "--wait-preferred") == 0)
+			o->preferred_wait_s = parse_double(a, need_arg(argc, argv, &i));
 		else if (strcmp(a, "--mb") == 0)
 			o->mb = parse_double(a, need_arg(argc, argv, &i));
 		else if (strcmp(a, "--inflight") == 0)
@@ -898,67 +904,146 @@ static int run_produce(const struct opts *o)
 	return rv;
 }
 
+/* Partitions per leader of one topic's metadata, as "id:count,..." in the order the ids first
+ * appear, into `out` (an output of `out_bytes`). */
+static void leader_counts(const struct rd_kafka_metadata_topic *t, char *out, size_t out_bytes)
+{
+	enum { LEADERS_MAX = 64 };
+	int32_t ids[LEADERS_MAX];
+	int n[LEADERS_MAX], k = 0;
+	for (int i = 0; i < t->partition_cnt; i++) {
+		int32_t id = t->partitions[i].leader;
+		int j = 0;
+		while (j < k && ids[j] != id)
+			j++;
+		if (j == k && k < LEADERS_MAX) {
+			ids[k] = id;
+			n[k++] = 0;
+		}
+		if (j < k)
+			n[j]++;
+	}
+	size_t used = 0;
+	out[0] = '\0';
+	for (int j = 0; j < k && used < out_bytes; j++)
+		used += (size_t)snprintf(out + used, out_bytes - used, "%s%d:%d", j > 0 ? "," : "",
+					 (int)ids[j], n[j]);
+	if (out[0] == '\0')
+		snprintf(out, out_bytes, "-");
+}
+
+/* True if `name` is one of the comma-separated `list`. */
+static bool in_list(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	for (const char *p = list; p != NULL; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+		if (strncmp(p, name, len) == 0 && (p[len] == ',' || p[len] == '\0'))
+			return true;
+	return false;
+}
+
 /*
- * create: makes the topic, waits until every partition has a leader, and reports the time of
- * each step and how many partitions each node leads. Returns the exit status.
+ * Counts the partitions of the comma-separated `topics` (outputs `*total`) and how many of them
+ * are led by their preferred replica, the first of their replica list (the return value), or
+ * returns -1 if metadata could not be had.
+ */
+static int preferred_led(rd_kafka_t *rk, const char *topics, int *total)
+{
+	const struct rd_kafka_metadata *md;
+	int led = 0;
+	*total = 0;
+	if (rd_kafka_metadata(rk, 1, NULL, &md, 5000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+		return -1;
+	for (int t = 0; t < md->topic_cnt; t++) {
+		if (!in_list(topics, md->topics[t].topic))
+			continue;
+		for (int i = 0; i < md->topics[t].partition_cnt; i++) {
+			const struct rd_kafka_metadata_partition *mp = &md->topics[t].partitions[i];
+			(*total)++;
+			if (mp->replica_cnt > 0 && mp->leader == mp->replicas[0])
+				led++;
+		}
+	}
+	rd_kafka_metadata_destroy(md);
+	return led;
+}
+
+/*
+ * create: makes each topic of the comma-separated --topic list, waits until every partition has
+ * a leader, and reports the time of each step and how many partitions each node leads. With
+ * --wait-preferred S it then waits, at most S seconds, until every partition is led by its
+ * preferred replica (a cluster that elects any replica first and moves leadership later, as
+ * Sluice's auto leader rebalance does, would otherwise move it in the middle of a measurement);
+ * not getting there is reported but is not an error. Returns the exit status.
  */
 static int run_create(const struct opts *o)
 {
-	char err[512];
+	char err[512], topic[256], counts[1024];
 	need_broker_opts(o);
 	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, base_conf(o), err, sizeof err);
 	if (rk == NULL)
 		die("client: %s", err);
 	int rv = 1;
-	bench_ns_t start = now_ns();
-	if (create_topic(rk, o, o->timeout_s) != 0)
-		goto out;
-	bench_ns_t created = now_ns();
-	if (wait_for_leaders(rk, o->topic, o->timeout_s) != 0)
-		goto out;
-	bench_ns_t led = now_ns();
+	for (const char *p = o->topic; p != NULL && *p != '\0';) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (len == 0 || len >= sizeof topic)
+			die("--topic: bad list '%s'", o->topic);
+		memcpy(topic, p, len);
+		topic[len] = '\0';
+		p = comma != NULL ? comma + 1 : NULL;
 
-	/* Partitions per leader, "id:count,..." in the order the ids first appear. */
-	char counts[1024] = "";
-	const struct rd_kafka_metadata *md;
-	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, o->topic, NULL);
-	if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-		enum { LEADERS_MAX = 64 };
-		int32_t ids[LEADERS_MAX];
-		int n[LEADERS_MAX], k = 0;
-		if (md->topic_cnt == 1) {
-			for (int i = 0; i < md->topics[0].partition_cnt; i++) {
-				int32_t id = md->topics[0].partitions[i].leader;
-				int j = 0;
-				while (j < k && ids[j] != id)
-					j++;
-				if (j == k && k < LEADERS_MAX) {
-					ids[k] = id;
-					n[k++] = 0;
-				}
-				if (j < k)
-					n[j]++;
-			}
+		struct opts one = *o;
+		one.topic = topic;
+		bench_ns_t start = now_ns();
+		if (create_topic(rk, &one, o->timeout_s) != 0)
+			goto out;
+		bench_ns_t created = now_ns();
+		if (wait_for_leaders(rk, topic, o->timeout_s) != 0)
+			goto out;
+		bench_ns_t led = now_ns();
+
+		const struct rd_kafka_metadata *md;
+		rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+		snprintf(counts, sizeof counts, "-");
+		if (rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+			if (md->topic_cnt == 1)
+				leader_counts(&md->topics[0], counts, sizeof counts);
+			rd_kafka_metadata_destroy(md);
 		}
-		size_t used = 0;
-		for (int j = 0; j < k && used < sizeof counts; j++)
-			used += (size_t)snprintf(counts + used, sizeof counts - used, "%s%d:%d",
-						 j > 0 ? "," : "", (int)ids[j], n[j]);
-		rd_kafka_metadata_destroy(md);
-	}
-	rd_kafka_topic_destroy(rkt);
+		rd_kafka_topic_destroy(rkt);
 
-	double create_s = (double)(created - start) / 1e9, leaders_s = (double)(led - created) / 1e9;
-	printf("create %s: %d partitions x %d replicas in %.3f s, every leader known %.3f s later; "
-	       "partitions per leader %s\n",
-	       o->topic, o->partitions, o->replication_factor, create_s, leaders_s,
-	       counts[0] != '\0' ? counts : "?");
-	printf("mode=create");
-	print_label(o);
-	printf(" topic=%s partitions=%d replication_factor=%d create_s=%.3f leaders_s=%.3f "
-	       "leader_counts=%s\n",
-	       o->topic, o->partitions, o->replication_factor, create_s, leaders_s,
-	       counts[0] != '\0' ? counts : "-");
+		double create_s = (double)(created - start) / 1e9;
+		double leaders_s = (double)(led - created) / 1e9;
+		printf("create %s: %d partitions x %d replicas in %.3f s, every leader known %.3f s "
+		       "later; partitions per leader %s\n",
+		       topic, o->partitions, o->replication_factor, create_s, leaders_s, counts);
+		printf("mode=create");
+		print_label(o);
+		printf(" topic=%s partitions=%d replication_factor=%d create_s=%.3f leaders_s=%.3f "
+		       "leader_counts=%s\n",
+		       topic, o->partitions, o->replication_factor, create_s, leaders_s, counts);
+	}
+
+	if (o->preferred_wait_s > 0) {
+		bench_ns_t start = now_ns();
+		bench_ns_t deadline = start + (bench_ns_t)(o->preferred_wait_s * 1e9);
+		int total = 0, led = -1;
+		for (;;) {
+			led = preferred_led(rk, o->topic, &total);
+			if ((led >= 0 && led == total) || now_ns() >= deadline)
+				break;
+			usleep(POLL_SLICE_MS * 1000);
+		}
+		double secs = (double)(now_ns() - start) / 1e9;
+		printf("preferred leaders: %d of %d partitions led by their first replica after "
+		       "%.3f s%s\n",
+		       led < 0 ? 0 : led, total, secs,
+		       led == total ? "" : " (gave up waiting; not an error)");
+		printf("mode=preferred");
+		print_label(o);
+		printf(" partitions=%d preferred=%d seconds=%.3f\n", total, led < 0 ? 0 : led, secs);
+	}
 	rv = 0;
 out:
 	rd_kafka_destroy(rk);

@@ -165,6 +165,18 @@ int16_t broker_storage_error(int rv)
 	}
 }
 
+bool broker_partition_exists(struct broker *b, struct kafka_str topic, int32_t index, int16_t *err)
+{
+	struct topic *tp = topic.len < 0 ? NULL : topics_find(&b->topics, topic.ptr, (size_t)topic.len);
+
+	*err = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	if (tp == NULL || tp->data == NULL || ((struct topic_state *)tp->data)->deleting ||
+	    index < 0 || index >= tp->partitions)
+		return false;
+	*err = KAFKA_ERR_NONE;
+	return true;
+}
+
 struct partition *broker_partition(struct broker *b, struct kafka_str topic, int32_t index,
 				   int16_t *err)
 {

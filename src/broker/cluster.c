@@ -1261,6 +1261,8 @@ static void tick_cb(uv_timer_t *t)
 	if (c->closing)
 		return;
 	cons_node_tick(c->cons);
+	if (c->b->stopping)
+		return; /* replicas are closing: no new work, no re-registration */
 	submits_tick(c);
 	maybe_register(c);
 	maybe_create_offsets_topic(c);
@@ -1278,7 +1280,7 @@ static void check_cb(uv_check_t *h)
 	if (c->closing)
 		return;
 	cons_node_flush(c->cons);
-	if (c->reconcile_needed)
+	if (c->reconcile_needed && !c->b->stopping)
 		reconcile(c);
 }
 

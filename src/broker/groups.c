@@ -494,7 +494,8 @@ void handle_offset_commit(struct breq *r)
 				out->error_code = gerr;
 				continue;
 			}
-			if (broker_partition(b, t->name, p->partition_index, &err) == NULL) {
+			/* The committed topic's partition must exist; its leader may be anywhere. */
+			if (!broker_partition_exists(b, t->name, p->partition_index, &err)) {
 				out->error_code = err;
 				continue;
 			}

@@ -102,6 +102,10 @@ void *breq_alloc_structs(struct breq *r, const struct kafka_struct_desc *d, int3
 struct partition *broker_partition(struct broker *b, struct kafka_str topic, int32_t index,
 				   int16_t *err);
 
+/* Whether the topic and partition exist in the cluster (wherever their leader is); *err gets
+ * UNKNOWN_TOPIC_OR_PARTITION otherwise. */
+bool broker_partition_exists(struct broker *b, struct kafka_str topic, int32_t index, int16_t *err);
+
 /* Kafka error code for a SLUICE_E* storage error. */
 int16_t broker_storage_error(int rv);
 

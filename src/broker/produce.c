@@ -31,6 +31,7 @@ struct produce_part {
 	struct partition *p;
 	struct kafka_produce_response_partition_produce_response *out;
 	int64_t pid;
+	int64_t base_offset; /* assigned when proposed */
 };
 
 struct produce_ctx {
@@ -64,6 +65,14 @@ static void produce_commit_cb(void *arg, int status, int64_t base_offset, int64_
 		 * producer's retry is recognised as a duplicate if it did commit. */
 		pp->out->error_code = broker_storage_error(status);
 		pp->out->base_offset = -1;
+		/* Forget what the leader recorded for this batch and anything proposed after it:
+		 * those that still reach the log are recorded again when Raft applies them. */
+		struct partition *p = pp->p;
+		if (pp->pid >= 0 && !p->closing && pp->base_offset >= 0) {
+			pidstate_truncate(&p->producers, pp->base_offset);
+			if (p->pid_end > pp->base_offset)
+				p->pid_end = pp->base_offset;
+		}
 	}
 	if (--r->pending == 0)
 		produce_finish(r);
@@ -232,6 +241,7 @@ void handle_produce(struct breq *r)
 						  err_str(rv));
 				continue;
 			}
+			pp->base_offset = base_offset;
 			if (h.producer_id >= 0) {
 				pp->pid = h.producer_id;
 				pidstate_record(&p->producers, h.producer_id, h.producer_epoch,

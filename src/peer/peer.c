@@ -991,8 +991,12 @@ static void conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *ub)
 	struct peer_conn *c = stream->data;
 	struct peer_net *n = c->net;
 
-	assert(n->rbuf_busy);
-	n->rbuf_busy = false;
+	/* libuv may report an error or EOF without having asked for a buffer (a reset
+	 * connection: ub->base is NULL then), so only a call that got the buffer returns it. */
+	if (ub != NULL && ub->base != NULL) {
+		assert(n->rbuf_busy);
+		n->rbuf_busy = false;
+	}
 	if (nread == 0)
 		return; /* EAGAIN */
 	if (nread < 0) {

@@ -140,6 +140,7 @@ struct cons_group {
 	bool closing;
 	bool failed;
 	bool abandoning; /* cons_node_abandon: closing without I/O or owner callbacks */
+	bool closing_listed; /* on the node's closing list */
 	/* storage requests in flight (only cons_node_abandon walks them) */
 	struct append_ctx *appends;
 	struct put_ctx *puts;
@@ -157,6 +158,8 @@ struct cons_group {
 	unsigned applies_inflight;
 	uint64_t lead_term;
 	int64_t next_offset; /* leader: offset the next proposal gets */
+	struct prop *proposing; /* the proposal cons_propose is placing right now */
+	int proposing_rv;
 	/* membership change (cons_reconfigure): one at a time; proposals pause meanwhile, since
 	 * the configuration entry takes an offset in the log */
 	struct raft_change change;
@@ -187,6 +190,9 @@ struct cons_node {
 	struct deferred *def_head, *def_tail;
 	uint64_t catchup_seq;
 	struct cons_stats stats;
+	/* groups between cons_group_close and its callback (only cons_node_abandon walks them;
+	 * linked through prev/next, which the node's list no longer uses then) */
+	struct cons_group *closing_head;
 };
 
 static struct cons_group *group_of_io(struct raft_io *io)
@@ -436,6 +442,20 @@ static void prop_complete(struct prop *p, int status)
 	free(p);
 }
 
+/* Completes a proposal that failed, unless it is the one cons_propose is still placing: its
+ * caller gets the error as the return value instead, never a callback before the call
+ * returns. */
+static void fail_prop(struct cons_group *g, struct prop *p, int status)
+{
+	if (p == g->proposing) {
+		g->proposing_rv = status;
+		g->proposing = NULL;
+		free(p);
+		return;
+	}
+	prop_complete(p, status);
+}
+
 static void fail_all(struct cons_group *g, int status)
 {
 	while (g->queued_head != NULL) {
@@ -443,14 +463,14 @@ static void fail_all(struct cons_group *g, int status)
 		g->queued_head = p->next;
 		raft_free(p->base);
 		p->base_offset = p->last_offset = -1;
-		prop_complete(p, status);
+		fail_prop(g, p, status);
 	}
 	g->queued_tail = NULL;
 	g->queued_bytes = 0;
 	while (g->pending_head != NULL) {
 		struct prop *p = g->pending_head;
 		g->pending_head = p->next;
-		prop_complete(p, status);
+		fail_prop(g, p, status);
 	}
 	g->pending_tail = NULL;
 }
@@ -512,14 +532,14 @@ static void dispatch(struct cons_group *g)
 			for (unsigned i = 0; i < nb; i++) {
 				raft_free(batch[i]->base);
 				batch[i]->base_offset = batch[i]->last_offset = -1;
-				prop_complete(batch[i], SLUICE_ENOTLEADER);
+				fail_prop(g, batch[i], SLUICE_ENOTLEADER);
 			}
 			while (rest != NULL) {
 				struct prop *p = rest;
 				rest = p->next;
 				raft_free(p->base);
 				p->base_offset = p->last_offset = -1;
-				prop_complete(p, SLUICE_ENOTLEADER);
+				fail_prop(g, p, SLUICE_ENOTLEADER);
 			}
 			continue;
 		}
@@ -597,8 +617,11 @@ int cons_propose(struct cons_group *g, const uint8_t *batch, size_t len, enum co
 		g->queued_head = p;
 	g->queued_tail = p;
 	g->queued_bytes += len;
+	g->proposing = p;
+	g->proposing_rv = 0;
 	dispatch(g);
-	return 0;
+	g->proposing = NULL;
+	return g->proposing_rv;
 }
 
 /* ---- change detection (raft 0.15 has no state callback) ---- */
@@ -1446,9 +1469,24 @@ int cons_group_open(struct cons_node *n, const struct cons_group_config *cfg,
 	return 0;
 }
 
+static void closing_unlink(struct cons_group *g)
+{
+	struct cons_node *n = g->node;
+	if (!g->closing_listed)
+		return;
+	g->closing_listed = false;
+	if (g->prev)
+		g->prev->next = g->next;
+	else
+		n->closing_head = g->next;
+	if (g->next)
+		g->next->prev = g->prev;
+}
+
 static void raft_closed_cb(struct raft *r)
 {
 	struct cons_group *g = (struct cons_group *)((char *)r - offsetof(struct cons_group, raft));
+	closing_unlink(g);
 	void (*cb)(void *) = g->close_cb;
 	void *arg = g->close_arg;
 	shim_free(g->shim);
@@ -1465,6 +1503,13 @@ void cons_group_close(struct cons_group *g, void (*cb)(void *arg), void *arg)
 	g->close_arg = arg;
 	fail_all(g, SLUICE_ECLOSED);
 	node_unlink(g->node, g);
+	struct cons_node *n = g->node;
+	g->prev = NULL;
+	g->next = n->closing_head;
+	if (n->closing_head)
+		n->closing_head->prev = g;
+	n->closing_head = g;
+	g->closing_listed = true;
 	raft_close(&g->raft, raft_closed_cb);
 }
 
@@ -1493,7 +1538,6 @@ void cons_node_abandon(struct cons_node *n)
 		return;
 	while (n->head != NULL) {
 		struct cons_group *g = n->head;
-		assert(!g->closing);
 		g->abandoning = true;
 		g->closing = true;
 		g->close_cb = NULL;
@@ -1502,6 +1546,21 @@ void cons_node_abandon(struct cons_node *n)
 		/* raft_close calls rio_close, which completes at once when abandoning; the group
 		 * is freed (raft_closed_cb) before raft_close returns. */
 		raft_close(&g->raft, raft_closed_cb);
+	}
+	/* Groups being closed: rio_close ran and rlog_close is under way. Abandon the log
+	 * instead, give raft its requests back and finish raft's close now, without the
+	 * owner's callback. */
+	while (n->closing_head != NULL) {
+		struct cons_group *g = n->closing_head;
+		closing_unlink(g);
+		g->abandoning = true;
+		g->close_cb = NULL;
+		if (g->log != NULL) {
+			rlog_abandon(g->log);
+			g->log = NULL;
+		}
+		rio_abandon_requests(g);
+		g->io_close_cb(&g->io); /* frees the group (raft_closed_cb) */
 	}
 	assert(n->def_head == NULL);
 	free(n);
@@ -1720,10 +1779,42 @@ void cons_node_recv(struct cons_node *n, uint32_t from, const uint8_t *p, size_t
 	}
 }
 
+/* The connection to a follower's leader broke (a crashed leader resets every connection):
+ * rather than wait a whole election timeout and then lose a first election to followers that
+ * still believe in the dead leader (raft refuses votes while it knows a leader, §4.2.3), the
+ * follower forgets the leader and lets its election timer expire after a short random delay.
+ * Safety is untouched: this only changes when an ordinary election starts (and M4 still keeps
+ * a follower with writes in flight from starting one). It reads raft 0.15.0's follower state,
+ * as the shim does (version pinned). */
+#define LINK_DOWN_ELECTION_MS_MIN 50
+#define LINK_DOWN_ELECTION_MS_MAX 300
+
+static void expedite_election(struct cons_group *g)
+{
+	struct raft *r = &g->raft;
+	if (raft_state(r) != RAFT_FOLLOWER || !cons_member(g, g->node->cfg.node_id, NULL))
+		return;
+	if (r->follower_state.current_leader.address != NULL)
+		raft_free(r->follower_state.current_leader.address);
+	r->follower_state.current_leader.address = NULL;
+	r->follower_state.current_leader.id = 0;
+	unsigned delay = LINK_DOWN_ELECTION_MS_MIN +
+			 (unsigned)(rng_next(g->node) % (LINK_DOWN_ELECTION_MS_MAX - LINK_DOWN_ELECTION_MS_MIN));
+	unsigned timeout = r->follower_state.randomized_election_timeout;
+	raft_time now = now_ms(g->node);
+	r->election_timer_start = now + delay > timeout ? now + delay - timeout : 0;
+	SLOG_DEBUG(MOD, "group=%s event=leader_link_down election_in_ms=%u", g->name, delay);
+}
+
 void cons_node_link(struct cons_node *n, uint32_t node, bool up)
 {
-	if (!up)
+	if (!up) {
+		for (struct cons_group *g = n->head; g != NULL; g = g->next) {
+			if (g->started && !g->failed && !g->closing && g->leader == node)
+				expedite_election(g);
+		}
 		return;
+	}
 	for (struct cons_group *g = n->head; g != NULL; g = g->next)
 		if (g->install.active && !g->install.finishing && g->install.source == node)
 			catchup_send_request(g);

@@ -100,7 +100,8 @@ void cons_node_free(struct cons_node *n);
  * died: no file I/O, no callback to any owner (pending proposals are dropped unanswered), the
  * logs abandoned (plog_abandon). Raft's own memory is released. The executor's queued jobs must
  * be dropped too (they point into the abandoned logs), and the file system then crashed.
- * A group being closed (cons_group_close not yet called back) must not exist. */
+ * Groups being closed (cons_group_close not yet called back) are abandoned too; their close
+ * callbacks never run. */
 void cons_node_abandon(struct cons_node *n);
 
 enum cons_role { CONS_FOLLOWER, CONS_CANDIDATE, CONS_LEADER, CONS_STOPPED };

@@ -81,15 +81,19 @@ def create_topic(bootstrap, topic, partitions):
 
 def produce(bootstrap, topic, first_id, n, partitions):
     """Produces values str(id) for id in [first_id, first_id+n), id to partition id % partitions,
-    acks=all; raises unless every message is acknowledged."""
+    acks=all; raises unless every message is acknowledged. Returns {id: (partition, offset)} as
+    the delivery reports gave them."""
     from confluent_kafka import Producer
     p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5,
                   "message.timeout.ms": 30000})
     failures = []
+    acked = {}
 
     def dr(err, msg):
         if err is not None:
             failures.append(str(err))
+        else:
+            acked[int(msg.value())] = (msg.partition(), msg.offset())
     for i in range(first_id, first_id + n):
         while True:
             try:
@@ -101,6 +105,7 @@ def produce(bootstrap, topic, first_id, n, partitions):
     left = p.flush(OP_TIMEOUT_S + 20)
     if left or failures:
         raise RuntimeError("produce: %d undelivered, failures %s" % (left, failures[:5]))
+    return acked
 
 
 def load_run_module(path, name):

@@ -11,6 +11,12 @@
 // the read-back uses kafkajs's own lower layer: a Cluster (the object Admin/Producer build on),
 // its Broker for the partition leader, and Broker.fetch, which sends Fetch (v11 here) and decodes
 // the record batches with kafkajs's decoder. The group-based read comes with the groups issue.
+//
+// Every partition is a Raft group (docs/replication.md): its log starts with two control batches
+// (the configuration and the first leader's barrier), so the first record is not at offset 0.
+// Expected offsets come from the producers' acknowledged base offsets and the log ends from
+// ListOffsets; the raw fetch sees the control records too (kafkajs marks them isControlRecord,
+// its Consumer drops them), so it checks that every offset no record took is one of them.
 'use strict'
 
 const { Kafka, logLevel, CompressionTypes } = require('kafkajs')
@@ -111,7 +117,8 @@ async function produceRun(producer, topic, run, compression, tsBase = null) {
   return results
 }
 
-// Reads [from, to) of one partition with Broker.fetch, following the offsets like a consumer does.
+// Reads [from, to) of one partition with Broker.fetch, following the offsets like a consumer does;
+// control records (isControlRecord) included, so the offsets must be contiguous.
 async function readPartition(cluster, topic, partition, from, to) {
   const metadata = cluster.findTopicPartitionMetadata(topic)
   const leader = metadata.find(m => m.partitionId === partition).leader
@@ -209,7 +216,15 @@ async function main() {
 
     // ---- producers ----
     // The plain run carries explicit timestamps in the past, 1 ms apart; the idempotent run is
-    // stamped by kafkajs after tsMiddle.
+    // stamped by kafkajs after tsMiddle. Each run starts at the log end before it.
+    const endOf = offsets => {
+      const e = {}
+      for (const o of offsets || []) e[o.partition] = Number(o.high)
+      return e
+    }
+    const start = endOf(await step('admin fetchTopicOffsets before producing', () => admin.fetchTopicOffsets(topic)))
+    const basesOf = (results, p) => (results || []).filter(r => r.partition === p).map(r => Number(r.baseOffset))
+    const runOf = b => JSON.stringify([b, b + 100, b + 200, b + 300])
     const tsPlain = Date.now() - 60000
     const plain = kafka.producer({ allowAutoTopicCreation: false })
     producers.push(plain)
@@ -223,11 +238,21 @@ async function main() {
         r1.length === 4 * PARTITIONS && r1.every(r => r.errorCode === 0),
         JSON.stringify(r1.slice(0, 3))
       )
-      const bases = r1.filter(r => r.partition === 0).map(r => Number(r.baseOffset))
-      check('producer acks -1: base offsets 0,100,200,300', JSON.stringify(bases) === '[0,100,200,300]', JSON.stringify(bases))
+      const bases = basesOf(r1, 0)
+      check(
+        `producer acks -1: base offsets ${runOf(start[0])} (from the log end before the run, 100 apart)`,
+        JSON.stringify(bases) === runOf(start[0]),
+        JSON.stringify(bases)
+      )
     }
     const tsMiddle = Date.now()
-    
+    const middle = endOf(await step('admin fetchTopicOffsets between the runs', () => admin.fetchTopicOffsets(topic)))
+    check(
+      'the plain run filled each partition from its start to the log end (400 records)',
+      [...Array(PARTITIONS).keys()].every(p => middle[p] === start[p] + PER_PARTITION && basesOf(r1, p)[0] === start[p]),
+      JSON.stringify({ start, middle })
+    )
+
     const idem = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false })
     producers.push(idem)
     await step('idempotent producer connect', () => idem.connect())
@@ -240,31 +265,52 @@ async function main() {
         r2.length === 4 * PARTITIONS && r2.every(r => r.errorCode === 0),
         JSON.stringify(r2.slice(0, 3))
       )
-      const bases = r2.filter(r => r.partition === 1).map(r => Number(r.baseOffset))
-      check('idempotent producer: base offsets 400..700', JSON.stringify(bases) === '[400,500,600,700]', JSON.stringify(bases))
+      const bases = basesOf(r2, 1)
+      check(
+        `idempotent producer: base offsets ${runOf(middle[1])} (from the log end before the run, 100 apart)`,
+        JSON.stringify(bases) === runOf(middle[1]),
+        JSON.stringify(bases)
+      )
     }
     const total = 2 * PER_PARTITION
+    // Where each partition's records are, from the acknowledgements: the plain run's first record,
+    // the idempotent run's first, and the end right after the last.
+    const first = {}
+    const second = {}
+    const end = {}
+    for (let p = 0; p < PARTITIONS; p++) {
+      first[p] = Math.min(...basesOf(r1, p))
+      second[p] = Math.min(...basesOf(r2, p))
+      end[p] = Math.max(...basesOf(r2, p)) + 100
+    }
 
     // ---- offsets ----
     const offs = await step('admin fetchTopicOffsets', () => admin.fetchTopicOffsets(topic))
     if (offs) {
       check(
-        `fetchTopicOffsets: low 0, high ${total} in every partition`,
-        offs.length === PARTITIONS && offs.every(o => o.low === '0' && o.high === String(total) && o.offset === String(total)),
+        `fetchTopicOffsets: low 0, high right after the last acknowledged record (${JSON.stringify(end)}) in every partition`,
+        offs.length === PARTITIONS &&
+          offs.every(o => o.low === '0' && o.high === String(end[o.partition]) && o.offset === String(end[o.partition])),
         JSON.stringify(offs)
       )
     }
     const byTs0 = await step('admin fetchTopicOffsetsByTimestamp (before the first record)', () =>
       admin.fetchTopicOffsetsByTimestamp(topic, tsPlain - 1000)
     )
-    if (byTs0) check('offsets by timestamp before everything are 0', byTs0.every(o => o.offset === '0'), JSON.stringify(byTs0))
+    if (byTs0) {
+      check(
+        `offsets by timestamp before everything are the first record's (${JSON.stringify(first)})`,
+        byTs0.length === PARTITIONS && byTs0.every(o => o.offset === String(first[o.partition])),
+        JSON.stringify(byTs0)
+      )
+    }
     const byTsIn = await step('admin fetchTopicOffsetsByTimestamp (inside an uncompressed batch)', () =>
       admin.fetchTopicOffsetsByTimestamp(topic, tsPlain + 250)
     )
     if (byTsIn) {
       check(
-        'offsets by timestamp inside an uncompressed batch are the exact record (250)',
-        byTsIn.length === PARTITIONS && byTsIn.every(o => o.offset === '250'),
+        'offsets by timestamp inside an uncompressed batch are the exact record (the 251st)',
+        byTsIn.length === PARTITIONS && byTsIn.every(o => o.offset === String(first[o.partition] + 250)),
         JSON.stringify(byTsIn)
       )
     }
@@ -273,8 +319,8 @@ async function main() {
     )
     if (byTsMid) {
       check(
-        `offsets by timestamp between the runs are ${PER_PARTITION}`,
-        byTsMid.length === PARTITIONS && byTsMid.every(o => o.offset === String(PER_PARTITION)),
+        `offsets by timestamp between the runs are the second run's first record (${JSON.stringify(second)})`,
+        byTsMid.length === PARTITIONS && byTsMid.every(o => o.offset === String(second[o.partition])),
         JSON.stringify(byTsMid)
       )
     }
@@ -283,7 +329,11 @@ async function main() {
     )
     if (byTsLate) {
       // The broker answers offset -1; kafkajs maps that to the high watermark.
-      check('offsets by timestamp in the future are the end', byTsLate.every(o => o.offset === String(total)), JSON.stringify(byTsLate))
+      check(
+        'offsets by timestamp in the future are the end',
+        byTsLate.length === PARTITIONS && byTsLate.every(o => o.offset === String(end[o.partition])),
+        JSON.stringify(byTsLate)
+      )
     }
 
     // ---- read back with the low-level fetch ----
@@ -292,8 +342,19 @@ async function main() {
       await cluster.addTargetTopic(topic)
     })
     for (let p = 0; p < PARTITIONS; p++) {
-      const msgs = await step(`fetch partition ${p} from the beginning`, () => readPartition(cluster, topic, p, 0, total))
-      if (!msgs) continue
+      const all = await step(`fetch partition ${p} from the beginning`, () => readPartition(cluster, topic, p, 0, end[p]))
+      if (!all) continue
+      const msgs = all.filter(m => !m.isControlRecord)
+      const control = all.filter(m => m.isControlRecord)
+      const types = control.map(m => (m.key && m.key.length >= 4 ? m.key.readInt16BE(2) : null))
+      check(
+        `fetch partition ${p}: the offsets no record took are the Raft configuration and leader barrier, control records`,
+        JSON.stringify(control.map(m => Number(m.offset))) === JSON.stringify([...Array(first[p]).keys()]) &&
+          JSON.stringify(types) === JSON.stringify([0x5302, 0x5301]),
+        JSON.stringify(control.map(m => [m.offset, m.key && m.key.toString('hex')]))
+      )
+      // the acknowledged base offsets say where each record must be
+      const offsetOf = n => (n < PER_PARTITION ? first[p] + n : second[p] + n - PER_PARTITION)
       let bad = null
       for (let n = 0; n < msgs.length && !bad; n++) {
         const run = n < PER_PARTITION ? 'plain' : 'idem'
@@ -303,14 +364,16 @@ async function main() {
         const value = m.value && m.value.toString()
         const hRun = m.headers && m.headers.run && m.headers.run.toString()
         const hSeq = m.headers && m.headers.seq && m.headers.seq.toString()
-        if (key !== keyOf(run, p, i) || value !== valueOf(run, p, i) || hRun !== run || hSeq !== String(i)) {
+        if (Number(m.offset) !== offsetOf(n)) {
+          bad = `record ${n} at offset ${m.offset}, acknowledged at ${offsetOf(n)}`
+        } else if (key !== keyOf(run, p, i) || value !== valueOf(run, p, i) || hRun !== run || hSeq !== String(i)) {
           bad = `at offset ${m.offset}: key=${key} value=${value} headers=${hRun}/${hSeq}`
         } else if (run === 'idem' ? Number(m.timestamp) < tsMiddle : Number(m.timestamp) !== tsPlain + i) {
           bad = `at offset ${m.offset}: timestamp ${m.timestamp} (plain run base ${tsPlain}, second run after ${tsMiddle})`
         }
       }
       check(
-        `fetch partition ${p}: ${total} records in order with the same keys, values, headers and timestamps`,
+        `fetch partition ${p}: ${total} records in order at their acknowledged offsets with the same keys, values, headers and timestamps`,
         msgs.length === total && !bad,
         bad || `(got ${msgs.length})`
       )
@@ -320,7 +383,7 @@ async function main() {
       try {
         const r = await broker.fetch({
           maxWaitTime: 100,
-          topics: [{ topic, partitions: [{ partition: 0, fetchOffset: String(total + 10), maxBytes: 1024 }] }],
+          topics: [{ topic, partitions: [{ partition: 0, fetchOffset: String(end[0] + 10), maxBytes: 1024 }] }],
         })
         return `no error: ${JSON.stringify(r.responses[0].partitions[0]).slice(0, 200)}`
       } catch (e) {

@@ -1,6 +1,10 @@
 package sluice.compat;
 
+import java.io.File;
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,7 +22,9 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.DescribeClusterResult;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -52,6 +58,12 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * "not ok - ..." per check and "N passed, N failed"; exits 1 if any check failed. Every network
  * wait is bounded (client timeouts, Future.get with a timeout, poll loops with a deadline), and a
  * watchdog thread ends the JVM if the whole run exceeds OVERALL_TIMEOUT.
+ *
+ * <p>Every partition is a Raft group (docs/replication.md): its log starts with control batches
+ * (the configuration and the first leader's barrier) that the consumer skips, so the first record
+ * is not at offset 0. Each run's expected offsets start at the log end ListOffsets gives before
+ * it, and the segment files (under $SLUICE_LOG_DIRS, which run.py sets) show that every offset no
+ * record took is a control batch.
  */
 public final class SluiceCompat {
     static final int PARTITIONS = 3;
@@ -111,7 +123,7 @@ public final class SluiceCompat {
     }
 
     // The records: run r ("lz4"/"zstd"), index i; record i goes to partition i % PARTITIONS, so
-    // in partition p it sits at offset (run base) + i / PARTITIONS.
+    // in partition p it sits at offset (the run's start in p) + i / PARTITIONS.
     static String key(String run, int i) {
         return run + "-key-" + i;
     }
@@ -128,7 +140,7 @@ public final class SluiceCompat {
         return sb.toString().getBytes(StandardCharsets.UTF_8);
     }
 
-    /** Records of one run per partition (667, 667, 666); run 2 starts at these offsets. */
+    /** Records of one run per partition (667, 667, 666). */
     static long[] perPartition() {
         long[] count = new long[PARTITIONS];
         for (int i = 0; i < RECORDS; i++) count[i % PARTITIONS]++;
@@ -189,8 +201,12 @@ public final class SluiceCompat {
         String other = topic + "-other";
         try (Admin admin = Admin.create(common(bootstrap))) {
             adminChecks(admin, topic, other);
-            long[] bases = produceAndConsume(bootstrap, topic);
-            if (bases != null) consumeChecks(bootstrap, topic, bases);
+            long[][] starts = new long[2][];
+            long[] bases = produceAndConsume(admin, bootstrap, topic, starts);
+            if (bases != null) {
+                storedLogChecks(topic, starts);
+                consumeChecks(bootstrap, topic, bases, starts);
+            }
             deleteChecks(admin, topic, other);
         }
     }
@@ -291,14 +307,29 @@ public final class SluiceCompat {
         return p;
     }
 
-    /** Produces both runs; returns each run's first timestamp, or null if producing failed. */
-    static long[] produceAndConsume(String bootstrap, String topic) {
+    /** The log end (ListOffsets latest) of each partition. */
+    static long[] logEnds(Admin admin, String topic) throws Exception {
+        Map<TopicPartition, OffsetSpec> q = new HashMap<>();
+        for (int p = 0; p < PARTITIONS; p++) q.put(new TopicPartition(topic, p), OffsetSpec.latest());
+        Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> r = get(admin.listOffsets(q).all());
+        long[] out = new long[PARTITIONS];
+        for (int p = 0; p < PARTITIONS; p++) out[p] = r.get(new TopicPartition(topic, p)).offset();
+        return out;
+    }
+
+    /**
+     * Produces both runs; returns each run's first timestamp, or null if producing failed.
+     * starts[r] (an output) is the log end of each partition before run r, where it must start.
+     */
+    static long[] produceAndConsume(Admin admin, String bootstrap, String topic, long[][] starts) {
         String[] runs = {"lz4", "zstd"};
         long[] bases = new long[runs.length];
         boolean allOk = true;
         for (int r = 0; r < runs.length; r++) {
             final String run = runs[r];
-            final int runNo = r;
+            starts[r] = step("listOffsets (latest) before the " + run + " run", () -> logEnds(admin, topic));
+            if (starts[r] == null) return null;
+            final long[] start = starts[r];
             // Explicit CreateTime timestamps, 1 ms apart, runs 10 s apart, in the recent past.
             bases[r] = System.currentTimeMillis() - 60_000 + r * 10_000L;
             long base = bases[r];
@@ -314,11 +345,10 @@ public final class SluiceCompat {
                     }
                     producer.flush();
                     // every future is complete after flush(); get() reports its error, if any
-                    long[] count = perPartition();
                     for (int i = 0; i < RECORDS; i++) {
                         RecordMetadata md = get(futures.get(i));
                         int p = i % PARTITIONS;
-                        long want = (long) runNo * count[p] + i / PARTITIONS;
+                        long want = start[p] + i / PARTITIONS;
                         if (md.partition() != p || md.offset() != want || md.timestamp() != base + i) {
                             throw new IllegalStateException("record " + i + ": partition " + md.partition()
                                 + " offset " + md.offset() + " timestamp " + md.timestamp() + ", expected "
@@ -330,10 +360,112 @@ public final class SluiceCompat {
                 }
             });
             check("producer " + run + " (idempotent, acks=all): " + RECORDS
-                + " records acknowledged at the expected partitions and offsets", ok != null);
+                + " records acknowledged at the expected partitions and offsets (from the log end "
+                + Arrays.toString(start) + ")", ok != null);
             allOk &= ok != null;
         }
+        if (allOk) {
+            long[] count = perPartition();
+            boolean next = true;
+            for (int p = 0; p < PARTITIONS; p++) next &= starts[1][p] == starts[0][p] + count[p];
+            check("the zstd run starts right after the lz4 run's last record in each partition", next,
+                "(" + Arrays.toString(starts[0]) + " + " + Arrays.toString(count) + " vs "
+                    + Arrays.toString(starts[1]) + ")");
+        }
         return allOk ? bases : null;
+    }
+
+    // ---------------------------------------------------------------- the stored log
+    /** One RecordBatch header from a segment file: BaseOffset, LastOffsetDelta, Attributes,
+     *  RecordsCount, and the control type (first record's key) of an uncompressed control batch. */
+    record Batch(long base, long last, int attributes, int records, int controlType) {
+        boolean control() {
+            return (attributes & 0x20) != 0;
+        }
+    }
+
+    /** Every batch in the partition's segment files ($SLUICE_LOG_DIRS/topic-p/*.log), in order. */
+    static List<Batch> storedBatches(String logDirs, String topic, int p) throws IOException {
+        File[] files = new File(logDirs, topic + "-" + p).listFiles((d, n) -> n.endsWith(".log"));
+        if (files == null) throw new IOException("no partition directory for " + topic + "-" + p);
+        Arrays.sort(files);
+        List<Batch> out = new ArrayList<>();
+        for (File f : files) {
+            ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(f.toPath()));
+            while (b.remaining() >= 61) {
+                int at = b.position();
+                long base = b.getLong(at);
+                int length = b.getInt(at + 8);
+                if (b.get(at + 16) != 2 || length < 49) throw new IOException(f + ": no batch v2 at " + at);
+                if (at + 12 + length > b.limit()) break; // a batch being written
+                int attrs = b.getShort(at + 21);
+                int lastDelta = b.getInt(at + 23);
+                int count = b.getInt(at + 57);
+                int type = -1;
+                if ((attrs & 0x20) != 0 && (attrs & 7) == 0 && count > 0) {
+                    ByteBuffer r = b.duplicate();
+                    r.position(at + 61);
+                    varint(r); // length
+                    r.get(); // attributes
+                    varint(r); // timestamp delta
+                    varint(r); // offset delta
+                    if (varint(r) >= 4) type = r.getShort(r.position() + 2); // key: version, type
+                }
+                out.add(new Batch(base, base + lastDelta, attrs, count, type));
+                b.position(at + 12 + length);
+            }
+        }
+        return out;
+    }
+
+    static long varint(ByteBuffer b) {
+        long v = 0;
+        for (int shift = 0; ; shift += 7) {
+            byte x = b.get();
+            v |= (long) (x & 0x7f) << shift;
+            if ((x & 0x80) == 0) return (v >>> 1) ^ -(v & 1);
+        }
+    }
+
+    /**
+     * The offsets no record took are control batches: before the lz4 run's start exactly the
+     * Raft configuration entry and the first leader's barrier; the runs' records fill the rest
+     * (read with the segment files, since the consumer never shows control batches).
+     */
+    static void storedLogChecks(String topic, long[][] starts) {
+        String logDirs = System.getenv("SLUICE_LOG_DIRS");
+        if (logDirs == null) {
+            check("the stored log: $SLUICE_LOG_DIRS names the server's log.dirs", false);
+            return;
+        }
+        long[] count = perPartition();
+        String bad = null;
+        for (int p = 0; p < PARTITIONS && bad == null; p++) {
+            final int part = p;
+            List<Batch> batches = step("read the segment files of partition " + p,
+                () -> storedBatches(logDirs, topic, part));
+            if (batches == null) return;
+            long next = 0, records = 0;
+            List<String> control = new ArrayList<>();
+            for (Batch b : batches) {
+                if (b.base() != next) bad = "partition " + p + ": batch at " + b.base() + ", expected " + next;
+                next = b.last() + 1;
+                if (b.control()) {
+                    control.add(b.base() + ":" + Integer.toHexString(b.controlType()));
+                    if (b.base() >= starts[0][p]) bad = "partition " + p + ": control batch at " + b.base();
+                } else {
+                    records += b.records();
+                    if (b.base() < starts[0][p]) bad = "partition " + p + ": records at " + b.base();
+                }
+            }
+            if (bad == null && !control.equals(List.of("0:5302", "1:5301")))
+                bad = "partition " + p + ": control batches " + control + ", run start " + starts[0][p];
+            if (bad == null && (records != 2 * count[p] || next != starts[1][p] + count[p]))
+                bad = "partition " + p + ": " + records + " records up to " + next;
+        }
+        check("the stored log: contiguous batches; the offsets before the first record are the Raft "
+            + "configuration and leader barrier control batches, and records fill the rest", bad == null,
+            bad == null ? "" : "(" + bad + ")");
     }
 
     // ---------------------------------------------------------------- consume
@@ -351,7 +483,7 @@ public final class SluiceCompat {
         return p;
     }
 
-    static void consumeChecks(String bootstrap, String topic, long[] bases) throws Exception {
+    static void consumeChecks(String bootstrap, String topic, long[] bases, long[][] starts) throws Exception {
         String[] runs = {"lz4", "zstd"};
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps(bootstrap))) {
             List<TopicPartition> tps = new ArrayList<>();
@@ -365,9 +497,10 @@ public final class SluiceCompat {
             if (begin != null && end != null) {
                 boolean ok = true;
                 for (int p = 0; p < PARTITIONS; p++) {
-                    ok &= begin.get(tps.get(p)) == 0L && end.get(tps.get(p)) == 2 * count[p];
+                    ok &= begin.get(tps.get(p)) == 0L && end.get(tps.get(p)) == starts[1][p] + count[p];
                 }
-                check("beginningOffsets 0 and endOffsets = records per partition", ok, "(" + begin + " " + end + ")");
+                check("beginningOffsets 0 and endOffsets right after the last record", ok,
+                    "(" + begin + " " + end + ")");
             }
 
             // seek to the beginning and poll to the end
@@ -388,14 +521,15 @@ public final class SluiceCompat {
             String bad = null;
             for (int p = 0; p < PARTITIONS && bad == null; p++) {
                 List<ConsumerRecord<byte[], byte[]>> list = got.get(p);
-                long offset = 0;
+                int n = 0; // records of the partition seen so far
                 for (int r = 0; r < runs.length && bad == null; r++) {
-                    for (int i = p; i < RECORDS && bad == null; i += PARTITIONS, offset++) {
-                        if (offset >= list.size()) {
+                    long offset = starts[r][p];
+                    for (int i = p; i < RECORDS && bad == null; i += PARTITIONS, offset++, n++) {
+                        if (n >= list.size()) {
                             bad = "partition " + p + " ends at " + list.size();
                             break;
                         }
-                        ConsumerRecord<byte[], byte[]> rec = list.get((int) offset);
+                        ConsumerRecord<byte[], byte[]> rec = list.get(n);
                         String k = rec.key() == null ? null : new String(rec.key(), StandardCharsets.UTF_8);
                         Header hr = rec.headers().lastHeader("run");
                         Header hi = rec.headers().lastHeader("i");
@@ -409,10 +543,10 @@ public final class SluiceCompat {
                         }
                     }
                 }
-                if (bad == null && list.size() != offset) bad = "partition " + p + " has " + list.size() + " records";
+                if (bad == null && list.size() != n) bad = "partition " + p + " has " + list.size() + " records";
             }
-            check("consumer: every record in order with the same key, value (incl. null and 300 KiB), "
-                + "timestamp and headers", bad == null, bad == null ? "" : "(" + bad + ")");
+            check("consumer: every record in order at its acknowledged offset with the same key, value "
+                + "(incl. null and 300 KiB), timestamp and headers", bad == null, bad == null ? "" : "(" + bad + ")");
 
             boolean posOk = true;
             StringBuilder positions = new StringBuilder();
@@ -420,13 +554,14 @@ public final class SluiceCompat {
                 final TopicPartition tp = tps.get(p);
                 Long pos = step("position", () -> consumer.position(tp, t));
                 positions.append(' ').append(pos);
-                posOk &= pos != null && pos == 2 * count[p];
+                posOk &= pos != null && pos == starts[1][p] + count[p];
             }
             check("consumer position after reading everything is the end offset", posOk, "(" + positions + ")");
 
             // seek to a given offset and read one record
             TopicPartition tp1 = tps.get(1);
-            consumer.seek(tp1, count[1] + 100);
+            long seekTo = starts[1][1] + 100;
+            consumer.seek(tp1, seekTo);
             ConsumerRecord<byte[], byte[]> first = null;
             deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (first == null && System.nanoTime() < deadline) {
@@ -435,8 +570,8 @@ public final class SluiceCompat {
                 }
             }
             int wantI = 1 + 100 * PARTITIONS; // the 101st record of run 2 in partition 1
-            check("consumer seek(partition 1, " + (count[1] + 100) + "): first record is zstd/" + wantI,
-                first != null && first.offset() == count[1] + 100
+            check("consumer seek(partition 1, " + seekTo + "): first record is zstd/" + wantI,
+                first != null && first.offset() == seekTo
                     && key("zstd", wantI).equals(new String(first.key(), StandardCharsets.UTF_8)),
                 "(" + first + ")");
 
@@ -452,11 +587,12 @@ public final class SluiceCompat {
                     int i = 1000;
                     while (i % PARTITIONS != p) i++;
                     OffsetAndTimestamp oat = ft.get(tps.get(p));
-                    boolean one = oat != null && oat.offset() == i / PARTITIONS && oat.timestamp() == bases[0] + i;
+                    long want = starts[0][p] + i / PARTITIONS;
+                    boolean one = oat != null && oat.offset() == want && oat.timestamp() == bases[0] + i;
                     if (!one) why.append(" p").append(p).append("=").append(oat).append(" want offset ")
-                        .append(i / PARTITIONS).append(" timestamp ").append(bases[0] + i);
+                        .append(want).append(" timestamp ").append(bases[0] + i);
                     exact &= one;
-                    safe &= oat != null && oat.offset() <= i / PARTITIONS;
+                    safe &= oat != null && oat.offset() <= want;
                 }
                 check("offsetsForTimes(inside the lz4 run): no record at or after the time is skipped", safe,
                     why.toString());
@@ -471,7 +607,7 @@ public final class SluiceCompat {
                 boolean offsets = true, stamps = true;
                 for (int p = 0; p < PARTITIONS; p++) {
                     OffsetAndTimestamp oat = ft2.get(tps.get(p));
-                    offsets &= oat != null && oat.offset() == count[p];
+                    offsets &= oat != null && oat.offset() == starts[1][p];
                     stamps &= oat != null && oat.timestamp() == bases[1] + p;
                 }
                 check("offsetsForTimes(start of the zstd run): the run's first offsets", offsets, "(" + ft2 + ")");
