@@ -14,7 +14,8 @@
  * The scheduler is a discrete-event loop over one priority queue ordered by (virtual time,
  * sequence): deliver a frame, complete a disk job, tick a node (every heartbeat_ms), produce on
  * a ready leader (acks=all, some acks=1), inject a fault: crash (cons_node_abandon + simfs
- * crash) and later restart, clean restart (cons_group_close, reopen), cut or heal links,
+ * crash; sometimes in the middle of a clean shutdown, while the logs write their last bytes)
+ * and later restart, clean restart (cons_group_close, reopen), cut or heal links,
  * isolate a node, split the cluster, a slow disk, a leadership transfer, and in some rounds
  * disk errors (simfs_fail_nth EIO on writes, syncs, truncations: the group stops and its owner
  * closes and reopens it). After every event the node it touched gets cons_node_flush(), and the
@@ -324,9 +325,11 @@ struct sim {
 static struct sim *current_sim;
 
 /* Rounds with retention (SIM_RETENTION=1): off by default while rlog cannot reopen a replica
- * closed or crashed during its first snapshot install after a catch-up reset (rlog_load: "no
- * snapshot and the first batch is not a configuration entry"; e.g. SIM_RETENTION=1
- * SIM_SEED=4630). The parameters are drawn either way, so every seed replays alike. */
+ * after a catch-up reset in two cases: closed or crashed during its first snapshot install
+ * (rlog_load: "no snapshot and the first batch is not a configuration entry"; SIM_RETENTION=1
+ * SIM_SEED=4449), or the reset's state write failed and the install's snapshot was stored
+ * anyway ("the log ends at offset 106, before the end of snapshot 119"; SIM_RETENTION=1
+ * SIM_SEED=2406). The parameters are drawn either way, so every seed replays alike. */
 static bool retention_rounds;
 
 static uint64_t rnd(struct sim *s)
