@@ -1123,6 +1123,7 @@ static void open_replica(struct cluster *c, struct topic *tp, const struct image
 	 * by the leader (cons_reconfigure). */
 	const struct image_topic *it = h->topic;
 	oj->args.n_replicas = h->p->changed_gen == it->created_gen ? h->p->nreplicas : 0;
+	oj->args.preferred = h->p->replicas[0] == (uint32_t)b->cfg.node_id;
 	topic_log_config(b, tp, &oj->args.config);
 	memset(p, 0, sizeof *p);
 	p->topic = tp;
@@ -1376,6 +1377,7 @@ int cluster_start(struct broker *b, char *errmsg)
 		.voters = voters,
 		.n_voters = nvoters,
 		.data_in_snapshot = true,
+		.campaign_first = voters[0] == (uint32_t)b->cfg.node_id,
 		.ops = {.apply = ctl_apply,
 			.snapshot = ctl_snapshot,
 			.restore = ctl_restore,

@@ -75,6 +75,7 @@ struct partition_open_args {
 	uint64_t group_id;
 	const uint32_t *replicas; /* the initial voters */
 	int n_replicas;
+	bool preferred; /* this node is the first replica (the preferred leader) */
 	struct plog_config config;
 };
 

@@ -318,8 +318,10 @@ static int alter_topic_run(struct breq *r, const alter_topic *in, alter_topic_re
 	if (out->partitions.v == NULL)
 		return SLUICE_ENOMEM;
 	out->partitions.n = n;
-	/* image_check and the command take a NUL-terminated name; a longer one cannot exist. */
-	if (in->name.len > 0 && in->name.len <= TOPICDEF_NAME_BYTES_MAX) {
+	/* image_check and the command take a NUL-terminated name; a longer one, or one with a NUL
+	 * inside (which would name a shorter topic), cannot exist. */
+	if (in->name.len > 0 && in->name.len <= TOPICDEF_NAME_BYTES_MAX &&
+	    memchr(in->name.ptr, '\0', (size_t)in->name.len) == NULL) {
 		name = breq_alloc(r, (size_t)in->name.len + 1);
 		if (name == NULL)
 			return SLUICE_ENOMEM;

@@ -437,7 +437,8 @@ static void poll_once(const struct admin_opts *o, struct reassign_move *moves, s
 			char list[128];
 			bool same;
 
-			if (drained >= 0 &&
+			/* A move the broker refused is reported as such; only the others count. */
+			if (drained >= 0 && (m == NULL || m->error == KAFKA_ERR_NONE) &&
 			    list_has(mp->replica_nodes.v, mp->replica_nodes.n, drained)) {
 				if (pv->drained_lists++ == 0)
 					snprintf(pv->drained_example, sizeof pv->drained_example,

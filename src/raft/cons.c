@@ -166,6 +166,7 @@ struct cons_group {
 	bool change_inflight;
 	bool paused;
 	uint64_t pause_since_ms;
+	bool campaign_first; /* bootstrapped here and preferred: elect at start */
 	/* observed state, for change detection */
 	int role;
 	uint64_t term;
@@ -1341,6 +1342,8 @@ int cons_group_prepare(struct cons_node *n, const struct cons_group_config *cfg,
 		}
 		if (rv == 0) {
 			rv = rlog_bootstrap(g->log, &conf, errmsg);
+			if (rv == 0)
+				g->campaign_first = cfg->campaign_first;
 			if (rv == SLUICE_EEXIST)
 				rv = 0;
 		}
@@ -1443,6 +1446,13 @@ int cons_group_start(struct cons_group *g, char *errmsg)
 		goto err_after_link;
 	}
 	shim_started(g->shim);
+	if (g->campaign_first && raft_state(&g->raft) == RAFT_FOLLOWER) {
+		/* A fresh group: nobody leads yet, so no one is disrupted. */
+		struct raft *r = &g->raft;
+		raft_time now = now_ms(n);
+		unsigned timeout = r->follower_state.randomized_election_timeout;
+		r->election_timer_start = now > timeout ? now - timeout : 0;
+	}
 	refresh(g);
 	return 0;
 

@@ -135,6 +135,10 @@ struct cons_group_config {
 	int n_voters;
 	/* The controller: the snapshot holds everything, so an install needs no log fetch. */
 	bool data_in_snapshot;
+	/* This replica is the preferred leader: when the group is created (bootstrapped here) it
+	 * campaigns at once instead of after an election timeout, so new partitions start led by
+	 * the replicas the placement chose and serve sooner. */
+	bool campaign_first;
 	struct cons_group_ops ops;
 };
 

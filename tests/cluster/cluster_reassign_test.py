@@ -221,8 +221,9 @@ def drain_phase(cl, c, first4):
                 and r["replicas"][0] != r["old_replicas"][0]]
         c.check("the preferred leader changed only where node %d was preferred" % drained,
                 not pref, str(pref[:5]))
-    c.check("the producer kept being acknowledged during the drain (%d)" % acked_during,
-            acked_during > 0)
+    acked_after = len([t for t in stream.ack_times if t > t_drain + drain_s])
+    c.check("the producer kept being acknowledged during the drain (%d) and after it (%d)" % (
+        acked_during, acked_after), acked_during > 0 and acked_after > 0)
     c.check("every one of the %d messages is acknowledged (no delivery error, none left)" %
             stream.sent, left == 0 and not stream.errors and len(stream.acks) == stream.sent,
             "left %d, acked %d, %d errors e.g. %s" % (left, len(stream.acks),
