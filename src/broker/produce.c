@@ -233,7 +233,12 @@ void handle_produce(struct breq *r)
 					      r->acks == 1 ? CONS_WAIT_LOCAL : CONS_WAIT_COMMIT,
 					      produce_commit_cb, pp, &base_offset, &last_offset);
 			if (rv != 0) {
-				out->error_code = broker_storage_error(rv);
+				/* EBUSY (a membership change being committed, or too much queued) gets
+				 * a retriable error that tells the client the batch was not appended:
+				 * REQUEST_TIMED_OUT would make an idempotent producer treat it as
+				 * possibly persisted and fail its next batch as out of order. */
+				out->error_code = rv == SLUICE_EBUSY ? KAFKA_ERR_NOT_ENOUGH_REPLICAS
+								     : broker_storage_error(rv);
 				if (rv != SLUICE_EBUSY && rv != SLUICE_ENOTLEADER)
 					SLOG_WARN(MOD, "msg=\"append refused\" topic=%.*s "
 						       "partition=%d err=\"%s\"",

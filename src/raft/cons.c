@@ -176,6 +176,7 @@ struct cons_group {
 	int64_t hw;
 	/* snapshot sizing: average entry bytes (EWMA) */
 	double entry_bytes_avg;
+	uint64_t appends_total;
 	unsigned threshold;
 	struct install install;
 	struct cons_group *hash_next;
@@ -981,6 +982,8 @@ static int rio_append(struct raft_io *io, struct raft_io_append *req,
 	if (n > 0) {
 		double avg = (double)bytes / n;
 		g->entry_bytes_avg = g->entry_bytes_avg == 0 ? avg : 0.9 * g->entry_bytes_avg + 0.1 * avg;
+		if ((++g->appends_total & 15) == 0)
+			retune_snapshots(g);
 	}
 	c->prev = NULL;
 	c->next = g->appends;

@@ -47,8 +47,10 @@
  *
  * Invariants:
  *   1. next_offset == plog_end_offset(plog), except while detached (load found a log the
- *      snapshot's anchors do not reach; the next append or install resets the plog to
- *      next_offset) or installing (next_offset is the kept prefix's end).
+ *      snapshot's anchors do not reach, or a log without a snapshot that does not start at
+ *      FIRST_ENTRY_OFFSET; next_offset is the snapshot's end, or FIRST_ENTRY_OFFSET, and the
+ *      next append or install resets the plog there) or installing (next_offset is the kept
+ *      prefix's end).
  *   2. bases[head..head+n) are strictly increasing and below next_offset.
  *   3. The FIFO's requests complete in order; a request is freed only after its last plog
  *      append completed.
@@ -81,6 +83,10 @@
 
 /* load() reads the log in chunks of this size (whole batches; bigger batches come whole). */
 #define LOAD_READ_BYTES (1u << 20)
+/* BaseOffset of entry 1 in every replica's log: bootstrap writes it on a fresh plog, which
+ * starts at 0, and a replica that was not bootstrapped starts empty at 0 and keeps the leader's
+ * offsets. Without a snapshot only a reset moves a log's start past it. */
+#define FIRST_ENTRY_OFFSET 0
 /* raft's own barrier payload size; a loaded barrier gets this many zero bytes. */
 #define BARRIER_PAYLOAD_BYTES 8
 /* The window's array is shrunk when it has room for this many entries and is less than a
@@ -736,20 +742,34 @@ static void reset_done(void *arg, int status)
 		fail(l, "emptying the log: %s", err_str(status));
 }
 
-/* Empties the plog at next_offset after a load that found the log out of the anchors' reach. */
+/* Empties the plog and restarts it at `offset` (plog_reset, ordered with its other disk work;
+ * a failure goes to fail() through reset_done). Without a snapshot load counts from the log's
+ * first batch, so retention must not move the new start either (rlog_open's rule). Returns 0
+ * or plog_reset's error (the caller reports it). */
+static int reset_log(struct rlog *l, int64_t offset)
+{
+	int rv = plog_reset(l->plog, offset, reset_done, l);
+
+	if (rv == 0 && l->snap == NULL)
+		plog_set_retention_limit(l->plog, offset);
+	return rv;
+}
+
+/* Empties the plog at next_offset after a load that found the log out of the anchors' reach
+ * (the snapshot's end; offset 0, where entry 1 is, when there is no snapshot). */
 static int undetach(struct rlog *l)
 {
 	int rv;
 
 	assert(l->detached);
 	l->detached = false;
-	rv = plog_reset(l->plog, l->next_offset, reset_done, l);
+	rv = reset_log(l, l->next_offset);
 	if (rv != 0)
 		fail(l, "emptying the log at offset %" PRId64 ": %s", l->next_offset, err_str(rv));
 	else
-		SLOG_WARN(MOD, "msg=\"log restarted at the snapshot's end offset\" log=%s "
-			       "offset=%" PRId64,
-			  l->name, l->next_offset);
+		SLOG_WARN(MOD, "msg=\"log restarted where the next entry belongs\" log=%s "
+			       "offset=%" PRId64 " snapshot=%" PRIu64,
+			  l->name, l->next_offset, (uint64_t)(l->snap != NULL ? l->snap->index : 0));
 	return rv;
 }
 
@@ -1259,6 +1279,20 @@ int rlog_load(struct rlog *l, raft_term *term, raft_id *vote, struct raft_snapsh
 		first = sn->index + 1;
 		goto done;
 	}
+	if (sn == NULL && start > FIRST_ENTRY_OFFSET) {
+		/* The same crash during a first install (no snapshot yet): only a reset moves the
+		 * start of a log without a snapshot (retention may not, see rlog_open), so the
+		 * batches here, if any, are the leader's entries at indexes nothing on disk names.
+		 * Raft gets no snapshot and no entry (it starts empty, as a new replica does, and
+		 * gets the leader's snapshot again); the next append or install empties the log
+		 * again where entry 1 belongs. */
+		SLOG_WARN(MOD, "msg=\"log without a snapshot starts past entry 1; it will restart "
+			       "there\" log=%s log_start=%" PRId64 " log_end=%" PRId64,
+			  l->name, start, end);
+		l->detached = true;
+		first = 1;
+		goto done;
+	}
 	if (sn != NULL && end < sn->end_offset) {
 		errmsg_printf(errmsg, "%s: the log ends at offset %" PRId64 ", before the end of "
 				      "snapshot %" PRIu64 " at offset %" PRId64,
@@ -1333,7 +1367,10 @@ done:
 	l->head = 0;
 	l->n = sc.n;
 	l->first = first;
-	l->next_offset = l->detached ? sn->end_offset : end;
+	if (l->detached)
+		l->next_offset = sn != NULL ? sn->end_offset : FIRST_ENTRY_OFFSET;
+	else
+		l->next_offset = end;
 	l->loaded = true;
 	*term = l->term;
 	*vote = l->vote;
@@ -1385,7 +1422,11 @@ int rlog_bootstrap(struct rlog *l, const struct raft_configuration *conf, char *
 	int64_t start = plog_start_offset(l->plog);
 	int rv;
 
-	if (l->snap != NULL || plog_end_offset(l->plog) != start || l->term > 1 || l->vote != 0) {
+	/* A log that starts past entry 1's offset was emptied by an install's reset: it is not
+	 * pristine (load finds it detached), and entry 1 written there would not sit where every
+	 * other replica has it. */
+	if (l->snap != NULL || start != FIRST_ENTRY_OFFSET || plog_end_offset(l->plog) != start ||
+	    l->term > 1 || l->vote != 0) {
 		errmsg_printf(errmsg, "%s: not pristine (term %" PRIu64 ", log [%" PRId64 ", %" PRId64
 				      ")%s)",
 			      l->name, (uint64_t)l->term, start, plog_end_offset(l->plog),
@@ -1685,7 +1726,7 @@ int rlog_install_begin(struct rlog *l, const struct raft_snapshot *snapshot, raf
 	 * installs). A prefix the plog does not hold (detached) is replaced by an empty log. */
 	if (l->detached || from < plog_start_offset(l->plog)) {
 		l->detached = false;
-		rv = plog_reset(l->plog, from, reset_done, l);
+		rv = reset_log(l, from);
 	} else {
 		rv = plog_truncate(l->plog, from);
 	}
@@ -1793,7 +1834,7 @@ int rlog_install_reset(struct rlog *l, int64_t start_offset)
 		return SLUICE_ESTATE;
 	if (start_offset < in->next || start_offset > in->to)
 		return SLUICE_ERANGE;
-	rv = plog_reset(l->plog, start_offset, reset_done, l);
+	rv = reset_log(l, start_offset);
 	if (rv != 0) {
 		fail(l, "install: emptying the log at offset %" PRId64 ": %s", start_offset,
 		     err_str(rv));

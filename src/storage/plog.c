@@ -1447,12 +1447,18 @@ static void kick(struct plog *l)
 	if (l->ops_head == NULL)
 		l->ops_tail = NULL;
 	op->next = NULL;
-	if (op->kind == OP_WRITE && l->failed) {
+	if ((op->kind == OP_WRITE || op->kind == OP_WORK) && l->failed) {
 		/* The log stopped (a rollback, truncation or reset failed): its files are not what
-		 * these appends' positions assume. They fail without touching the disk. */
+		 * these appends' positions assume, and caller work ordered behind the failed op
+		 * must not run as if it had succeeded (the Raft log would store a snapshot over a
+		 * log that was never emptied). Both fail without touching the disk; work already
+		 * skipped behind a failed write keeps that write's error. */
 		l->inflight = op;
-		op->status = SLUICE_EIO;
-		errmsg_printf(op->errmsg, "log stopped: %s", l->failure);
+		if (op->kind == OP_WRITE || !op->skip) {
+			op->status = SLUICE_EIO;
+			errmsg_printf(op->errmsg, "log stopped: %s", l->failure);
+		}
+		op->skip = true;
 		op_done(&op->job);
 		return;
 	}

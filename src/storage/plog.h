@@ -163,15 +163,19 @@ int plog_set_raft_state_sync(struct plog *l, uint64_t term, uint64_t vote, char 
  * start is written to the state file first, then the old segments are removed oldest first, so
  * a crash in between leaves either an empty log at `start_offset` or a suffix of the old log.
  * `done` (may be NULL) runs on the loop once that is durable, with 0 or an error (the log is then
- * failed until reopened, as after a failed truncation). Returns 0, SLUICE_ECLOSED, SLUICE_EIO
+ * failed until reopened, as after a failed truncation: appends and caller work queued behind it
+ * fail with SLUICE_EIO without running). Returns 0, SLUICE_ECLOSED, SLUICE_EIO
  * (log failed) or SLUICE_ENOMEM; `done` is not called then. */
 int plog_reset(struct plog *l, int64_t start_offset, void (*done)(void *arg, int status),
 	       void *arg);
 
 /* Caller work ordered with the log's disk work: `work` runs on the I/O worker after every op
  * queued before it completed (so after earlier appends are durable), then `done` on the loop
- * with 0. If a write queued before it failed, `work` does not run and `done` gets that error.
- * The struct belongs to the log from submit until `done`. */
+ * with 0. If a write queued before it failed, `work` does not run and `done` gets that error;
+ * if the log stopped before it started (plog_failed: a rollback, truncation or reset queued
+ * before it failed), `work` does not run and `done` gets SLUICE_EIO. So `done(w, 0)` means
+ * every op queued before it succeeded. The struct belongs to the log from submit until
+ * `done`. */
 struct plog_work {
 	void (*work)(struct plog_work *w); /* on the worker: must touch only its own data */
 	void (*done)(struct plog_work *w, int status);
@@ -182,8 +186,8 @@ struct plog_work {
 int plog_submit_work(struct plog *l, struct plog_work *w);
 
 /* Called once, on the loop, when the log stops itself (plog_failed becomes true: a failed write
- * could not be rolled back, or a truncation or reset failed), with the reason. Appends queued
- * then fail with SLUICE_EIO without touching the disk. */
+ * could not be rolled back, or a truncation or reset failed), with the reason. Appends and
+ * caller work (plog_submit_work) queued then fail with SLUICE_EIO without touching the disk. */
 void plog_on_failed(struct plog *l, void (*cb)(void *arg, const char *why), void *arg);
 
 /* Retention never deletes a segment holding an offset >= `offset` (INT64_MAX, the default, means

@@ -1144,6 +1144,197 @@ START_TEST(test_rlog_install_interrupted_after_reset_reloads_the_old_snapshot)
 }
 END_TEST
 
+/* Follower `p` appends, with the leader's offsets, a copy of the leader's entry `index` (entry 1
+ * is the bootstrap configuration, the same bytes on every replica). */
+static struct areq *follow_entry(struct pair *p, raft_index index)
+{
+	struct areq *r = areq_new();
+	if (index == 1) {
+		add_control(r, 1, RAFT_CHANGE);
+	} else {
+		const struct raft_entry *e = &p->reqs[index - 2]->e[0];
+		struct buf *b = buf_copy(e->buf.base, e->buf.len);
+		r->bufs[0] = b;
+		r->e[0] = *e;
+		r->e[0].buf.base = b->data;
+		r->n = 1;
+	}
+	ck_assert_int_eq(submit(p->follower, r, RLOG_APPEND_FOLLOWER), 0);
+	return r;
+}
+
+/* A replica with no snapshot yet is stopped during its first install, after the reset moved its
+ * log to the leader's log start and some of the leader's batches were written there (found by
+ * test_sim with retention, seed 4449). The reload returns no snapshot and no entry instead of
+ * failing on a first batch that is not a configuration entry; bootstrap does not take the log
+ * for pristine; the leader's entries from entry 1 on are then stored at the leader's offsets,
+ * retention (which has no snapshot end to stop at) deletes none of them, and they reload. */
+START_TEST(test_rlog_first_install_interrupted_after_reset_reloads_empty_and_restarts_at_entry_1)
+{
+	struct pair p;
+	struct loaded ld;
+	errmsg_t em = "";
+	int64_t end, from, start, stop;
+
+	pair_setup(&p);
+	pair_append(&p, 10, 3, 2); /* leader 1..11, follower 1..4 */
+	struct raft_snapshot *snap = leader_snapshot(&p, 10, &end);
+	ck_assert_int_eq(rlog_install_begin(p.follower, snap, 4, end, &from), 0);
+	start = (int64_t)be64_get(p.reqs[5]->e[0].buf.base); /* entry 7 */
+	stop = (int64_t)be64_get(p.reqs[8]->e[0].buf.base);  /* entry 10 */
+	ck_assert_int_gt(start, from);
+	ck_assert_int_eq(rlog_install_reset(p.follower, start), 0);
+	copy_range(&p, start, stop);
+	exec_inline_run(&F.ex);
+	/* The follower's process dies before install_finish. */
+	rlog_abandon(p.follower);
+	exec_inline_init(&F.ex);
+	/* Small segments and size retention, so retention would delete what it may. */
+	F.cfg.segment_bytes = 256;
+	F.cfg.retention_bytes = 1;
+	p.follower = open_at(DIR_F);
+	ck_assert_int_eq(plog_start_offset(rlog_plog(p.follower)), start);
+	ck_assert_int_eq(plog_end_offset(rlog_plog(p.follower)), stop);
+	ck_assert_int_eq(rlog_bootstrap(p.follower, &F.conf, em), SLUICE_EEXIST);
+	load_ok(p.follower, &ld);
+	ck_assert_ptr_null(ld.snap);
+	ck_assert_uint_eq(ld.start, 1);
+	ck_assert_uint_eq(ld.n, 0);
+	loaded_free(&ld);
+	/* The leader sends everything from entry 1 again (it still has it here). */
+	struct areq *got[11];
+	for (raft_index i = 1; i <= 11; i++)
+		got[i - 1] = follow_entry(&p, i);
+	exec_inline_run(&F.ex);
+	for (int i = 0; i < 11; i++)
+		ck_assert_int_eq(got[i]->status, 0);
+	ck_assert_int_eq(F.fatal_calls, 0);
+	ck_assert_int_eq(plog_start_offset(rlog_plog(p.follower)), 0);
+	ck_assert_int_gt(plog_segment_count(rlog_plog(p.follower)), 2);
+	ck_assert_int_eq(plog_enforce_retention(rlog_plog(p.follower)), 0);
+	exec_inline_run(&F.ex);
+	close_log(p.follower);
+	p.follower = open_at(DIR_F);
+	load_ok(p.follower, &ld);
+	ck_assert_ptr_null(ld.snap);
+	ck_assert_uint_eq(ld.start, 1);
+	ck_assert_uint_eq(ld.n, 11);
+	ck_assert_uint_eq(ld.entries[0].type, RAFT_CHANGE);
+	for (size_t i = 1; i < ld.n; i++) {
+		const struct raft_entry *want = &p.reqs[i - 1]->e[0];
+		ck_assert_uint_eq(ld.entries[i].buf.len, want->buf.len);
+		ck_assert(memcmp(ld.entries[i].buf.base, want->buf.base, want->buf.len) == 0);
+	}
+	loaded_free(&ld);
+	close_log(p.follower);
+	free_snapshot(snap);
+	reap(true);
+}
+END_TEST
+
+/* The same interruption right after the reset (an empty log at the leader's log start, term 1
+ * still): bootstrap must not write entry 1 there, the reload is empty, and the install starts
+ * over when the leader sends its snapshot again: the log is emptied at entry 1's offset and
+ * restarted at the leader's log start, and the install completes and reloads. */
+START_TEST(test_rlog_first_install_interrupted_after_reset_can_install_again)
+{
+	struct pair p;
+	struct loaded ld;
+	errmsg_t em = "";
+	int fin[3] = {0, -1, 0};
+	int64_t end, from, start;
+
+	pair_setup(&p);
+	pair_append(&p, 10, 3, 2);
+	struct raft_snapshot *snap = leader_snapshot(&p, 10, &end);
+	ck_assert_int_eq(rlog_install_begin(p.follower, snap, 4, end, &from), 0);
+	start = (int64_t)be64_get(p.reqs[5]->e[0].buf.base);
+	ck_assert_int_eq(rlog_install_reset(p.follower, start), 0);
+	exec_inline_run(&F.ex);
+	fx_crash(); /* the leader (F.log) reopens too */
+	p.leader = F.log;
+	load_ok(p.leader, &ld);
+	loaded_free(&ld);
+	rlog_abandon(p.follower);
+	p.follower = open_at(DIR_F);
+	ck_assert_int_eq(plog_start_offset(rlog_plog(p.follower)), start);
+	ck_assert_int_eq(plog_end_offset(rlog_plog(p.follower)), start);
+	ck_assert_uint_eq(rlog_term(p.follower), 1);
+	ck_assert_int_eq(rlog_bootstrap(p.follower, &F.conf, em), SLUICE_EEXIST);
+	load_ok(p.follower, &ld);
+	ck_assert_ptr_null(ld.snap);
+	ck_assert_uint_eq(ld.n, 0);
+	loaded_free(&ld);
+	/* raft's commit index is 0 after the restart: nothing to keep. */
+	ck_assert_int_eq(rlog_install_begin(p.follower, snap, 0, end, &from), 0);
+	ck_assert_int_eq(from, 0);
+	ck_assert_int_eq(rlog_install_reset(p.follower, start), 0);
+	copy_range(&p, start, end);
+	ck_assert_int_eq(rlog_install_finish(p.follower, status_cb, fin), 0);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(fin[0], 1);
+	ck_assert_int_eq(fin[1], 0);
+	ck_assert_int_eq(F.fatal_calls, 0);
+	close_log(p.follower);
+	p.follower = open_at(DIR_F);
+	load_ok(p.follower, &ld);
+	ck_assert_ptr_nonnull(ld.snap);
+	ck_assert_uint_eq(ld.snap->index, 10);
+	ck_assert_uint_eq(ld.start, 11);
+	ck_assert_uint_eq(ld.n, 0);
+	ck_assert_int_eq(plog_start_offset(rlog_plog(p.follower)), start);
+	ck_assert_int_eq(plog_end_offset(rlog_plog(p.follower)), end);
+	loaded_free(&ld);
+	close_log(p.follower);
+	free_snapshot(snap);
+	reap(true);
+}
+END_TEST
+
+/* An install whose reset fails (the state file write with the new log start gets EIO, found by
+ * test_sim with retention, seed 2406) goes to `fatal`, and its snapshot, queued behind the
+ * reset, is never stored: the replica reopens with the log the failed reset left and no
+ * snapshot, instead of a snapshot that ends past its log. */
+START_TEST(test_rlog_install_reset_failure_never_stores_the_snapshot)
+{
+	struct pair p;
+	struct loaded ld;
+	int fin[3] = {0, -1, 0};
+	void *data = NULL;
+	size_t n = 0;
+	int64_t end, from;
+
+	pair_setup(&p);
+	pair_append(&p, 8, 2, 2); /* follower 1..3 */
+	struct raft_snapshot *snap = leader_snapshot(&p, 8, &end);
+	ck_assert_int_eq(rlog_install_begin(p.follower, snap, 3, end, &from), 0);
+	exec_inline_run(&F.ex);
+	F.ex.defer_work = true;
+	simfs_fail_nth(F.sim, SIMFS_OP_RENAME, 1, SLUICE_EIO);
+	ck_assert_int_eq(rlog_install_reset(p.follower, end), 0);
+	ck_assert_int_eq(rlog_install_finish(p.follower, status_cb, fin), 0);
+	exec_inline_run(&F.ex);
+	ck_assert_int_eq(F.fatal_calls, 1);
+	ck_assert(rlog_failed(p.follower));
+	ck_assert_int_eq(fin[0], 0);
+	ck_assert_int_eq(fs_read_all(F.fs, DIR_F "/" RLOG_SNAP_FILE_NAME, 1 << 20, &data, &n),
+			 SLUICE_ENOTFOUND);
+	close_log(p.follower);
+	ck_assert_int_eq(fin[0], 1);
+	ck_assert_int_eq(fin[1], SLUICE_ECANCELED);
+	F.ex.defer_work = false;
+	p.follower = open_at(DIR_F);
+	load_ok(p.follower, &ld);
+	ck_assert_ptr_null(ld.snap);
+	ck_assert_uint_eq(ld.start, 1);
+	ck_assert_uint_eq(ld.n, 3);
+	loaded_free(&ld);
+	close_log(p.follower);
+	free_snapshot(snap);
+	reap(true);
+}
+END_TEST
+
 /* A crash in the middle of an install's data (before the snapshot is stored): the reload counts
  * the kept prefix and the leader's batches that made it to disk as ordinary entries, identical
  * to the leader's. */
@@ -1834,6 +2025,10 @@ static Suite *rlog_suite(void)
 	tcase_add_test(tc, test_rlog_install_interrupted_after_reset_reloads_the_old_snapshot);
 	tcase_add_test(tc, test_rlog_install_data_is_checked);
 	tcase_add_test(tc, test_rlog_install_interrupted_mid_data_reloads_a_consistent_log);
+	tcase_add_test(tc,
+		       test_rlog_first_install_interrupted_after_reset_reloads_empty_and_restarts_at_entry_1);
+	tcase_add_test(tc, test_rlog_first_install_interrupted_after_reset_can_install_again);
+	tcase_add_test(tc, test_rlog_install_reset_failure_never_stores_the_snapshot);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("failures");

@@ -1216,6 +1216,48 @@ START_TEST(test_plog_submit_work_is_ordered_behind_appends_and_skipped_after_fai
 }
 END_TEST
 
+/* Work queued behind a reset or a truncation that fails does not run: the log stopped, and the
+ * work (the Raft log's snapshot write) must not act as if the log had been emptied or cut; its
+ * `done` gets SLUICE_EIO. (A failed reset's work used to run and report 0: test_sim seed 2406
+ * with retention stored a snapshot over a log that was never emptied.) */
+START_TEST(test_plog_submit_work_is_skipped_after_a_failed_reset_or_truncate)
+{
+	for (int k = 0; k < 3; k++) {
+		static const enum simfs_op ops[] = {SIMFS_OP_RENAME, SIMFS_OP_UNLINK,
+						    SIMFS_OP_TRUNCATE};
+		struct work_probe q = {.w = {probe_work, probe_done, NULL}};
+		int done = -1;
+		fx_teardown();
+		fx_setup();
+		for (int i = 0; i < 4; i++)
+			append_batch(1, 10, i);
+		exec_inline_run(&F.ex);
+		q.w.data = &q;
+		q.log = F.log;
+		F.ex.defer_work = true;
+		simfs_fail_nth(F.sim, ops[k], 1, SLUICE_EIO);
+		if (ops[k] == SIMFS_OP_TRUNCATE)
+			ck_assert_int_eq(plog_truncate(F.log, 2), 0);
+		else
+			ck_assert_int_eq(plog_reset(F.log, 1000, int_status_cb, &done), 0);
+		ck_assert_int_eq(plog_submit_work(F.log, &q.w), 0);
+		exec_inline_run(&F.ex);
+		ck_assert(plog_failed(F.log));
+		if (ops[k] != SIMFS_OP_TRUNCATE)
+			ck_assert_int_eq(done, SLUICE_EIO);
+		ck_assert_msg(!q.ran, "case %d: work ran behind a failed op", k);
+		ck_assert_int_eq(q.done, 1);
+		ck_assert_int_eq(q.status, SLUICE_EIO);
+		struct work_probe r = {.w = {probe_work, probe_done, NULL}};
+		ck_assert_int_eq(plog_submit_work(F.log, &r.w), SLUICE_EIO);
+		simfs_fail_nth(F.sim, ops[k], 0, 0);
+		/* Nothing to check in the bookkeeping of appends a reset made moot. */
+		for (int i = 0; i < F.n; i++)
+			F.reqs[i].canceled = true;
+	}
+}
+END_TEST
+
 /* Retention never deletes a segment holding an offset at or above the limit. */
 START_TEST(test_plog_retention_limit_keeps_segments)
 {
@@ -1495,6 +1537,7 @@ static Suite *storage_suite(void)
 	tcase_add_test(tc, test_plog_reset_restarts_the_log_at_an_offset);
 	tcase_add_test(tc, test_plog_reset_interrupted_leaves_empty_log_or_suffix);
 	tcase_add_test(tc, test_plog_submit_work_is_ordered_behind_appends_and_skipped_after_failure);
+	tcase_add_test(tc, test_plog_submit_work_is_skipped_after_a_failed_reset_or_truncate);
 	tcase_add_test(tc, test_plog_retention_limit_keeps_segments);
 	tcase_add_test(tc, test_plog_repair_flag_goes_through_the_queue);
 	tcase_add_test(tc, test_plog_truncate_queued_behind_failed_roll);
