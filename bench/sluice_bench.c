@@ -398,7 +398,8 @@ static rd_kafka_resp_err_t create_topic_once(rd_kafka_t *rk, const struct opts *
 	for (int i = 0; i < o->topic_configs; i++) {
 		char key[256];
 		const char *eq = strchr(o->topic_config[i], '=');
-		snprintf(key, sizeof key, "%.*s", (int)(eq - o->topic_config[i]), o->topic_config[i]);
+		snprintf(key, sizeof key, "%.*s", (int)(eq - o->topic_config[i]),
+			 o->topic_config[i]);
 		if (rd_kafka_NewTopic_set_config(nt, key, eq + 1) != RD_KAFKA_RESP_ERR_NO_ERROR)
 			die("--topic-config %s: refused by librdkafka", o->topic_config[i]);
 	}
@@ -452,17 +453,19 @@ static int create_topic(rd_kafka_t *rk, const struct opts *o, double timeout_s)
 	int attempts = 0;
 	for (;;) {
 		int left_ms = (int)((deadline - now_ns()) / NS_PER_MS);
-		rd_kafka_resp_err_t e =
-			create_topic_once(rk, o, left_ms > 1000 ? left_ms : 1000, why, sizeof why);
+		rd_kafka_resp_err_t e = create_topic_once(rk, o, left_ms > 1000 ? left_ms : 1000,
+							  why, sizeof why);
 		attempts++;
 		if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
 			return 0;
-		if (!create_error_transient(e) || now_ns() + CREATE_RETRY_MS * NS_PER_MS >= deadline)
+		if (!create_error_transient(e) ||
+		    now_ns() + CREATE_RETRY_MS * NS_PER_MS >= deadline)
 			break;
 		usleep(CREATE_RETRY_MS * 1000);
 	}
-	fprintf(stderr, "sluice-bench: CreateTopics %s (%d partitions, replication factor %d): %s "
-			"(%d attempt%s in %.0f s)\n",
+	fprintf(stderr,
+		"sluice-bench: CreateTopics %s (%d partitions, replication factor %d): %s "
+		"(%d attempt%s in %.0f s)\n",
 		o->topic, o->partitions, o->replication_factor, why, attempts,
 		attempts == 1 ? "" : "s", timeout_s);
 	return -1;
@@ -1042,7 +1045,8 @@ static int run_create(const struct opts *o)
 		       led == total ? "" : " (gave up waiting; not an error)");
 		printf("mode=preferred");
 		print_label(o);
-		printf(" partitions=%d preferred=%d seconds=%.3f\n", total, led < 0 ? 0 : led, secs);
+		printf(" partitions=%d preferred=%d seconds=%.3f\n", total, led < 0 ? 0 : led,
+		       secs);
 	}
 	rv = 0;
 out:

@@ -47,16 +47,62 @@ static void release_bufs(struct breq *r)
 	r->nbufs = 0;
 }
 
-/* True when every batch in [p, p+n) holds no record (compaction leaves such batches behind to
- * keep offsets contiguous). */
+/* True when every batch in [p, p+n) holds no record a client would see (compaction leaves
+ * empty batches behind to keep offsets contiguous; Raft's control batches carry none either). */
 static bool only_empty_batches(const uint8_t *p, size_t n)
 {
 	struct batch_header h;
 
 	for (size_t at = 0; at < n; at += batch_total_bytes(&h))
-		if (batch_header_decode(p + at, n - at, &h) != 0 || h.record_count > 0)
+		if (batch_header_decode(p + at, n - at, &h) != 0 ||
+		    (h.record_count > 0 && !(h.attributes & BATCH_ATTR_CONTROL)))
 			return false;
 	return true;
+}
+
+/* Raft's own entries sit in the log as control batches (docs/replication.md). Modern clients
+ * skip control batches, but some (Debian's kafka-python 2.0.2) hand their records to the
+ * application as messages. So Fetch serves each control batch as what compaction leaves: an
+ * empty batch over the same offsets (RecordCount 0, not control, CRC recomputed), which every
+ * client steps over. Replaces out->buf only when the data holds a control batch. */
+static int hide_control_batches(struct plog_read_result *out)
+{
+	struct batch_header h;
+	size_t n = out->len, shrink = 0;
+	const uint8_t *p = out->buf->data;
+
+	for (size_t at = 0; at < n; at += batch_total_bytes(&h)) {
+		if (batch_header_decode(p + at, n - at, &h) != 0)
+			return 0; /* plog returns whole batches; leave anything odd as it is */
+		if (h.attributes & BATCH_ATTR_CONTROL)
+			shrink += batch_total_bytes(&h) - BATCH_HEADER_BYTES;
+	}
+	if (shrink == 0)
+		return 0;
+	struct buf *nb = buf_new(n - shrink);
+	if (nb == NULL)
+		return SLUICE_ENOMEM;
+	uint8_t *w = nb->data;
+	for (size_t at = 0; at < n; at += batch_total_bytes(&h)) {
+		batch_header_decode(p + at, n - at, &h);
+		size_t total = batch_total_bytes(&h);
+		if (!(h.attributes & BATCH_ATTR_CONTROL)) {
+			memcpy(w, p + at, total);
+			w += total;
+			continue;
+		}
+		memcpy(w, p + at, BATCH_HEADER_BYTES);
+		be32_put(w + BATCH_LENGTH_OFFSET, BATCH_HEADER_BYTES - BATCH_LOG_OVERHEAD);
+		be16_put(w + 21, (uint16_t)(h.attributes & ~BATCH_ATTR_CONTROL));
+		be32_put(w + 57, 0); /* RecordCount */
+		batch_set_crc(w, BATCH_HEADER_BYTES);
+		w += BATCH_HEADER_BYTES;
+	}
+	nb->len = (size_t)(w - nb->data);
+	buf_unref(out->buf);
+	out->buf = nb;
+	out->len = nb->len;
+	return 0;
 }
 
 /* Reads like plog_read, but when what it found holds only empty batches (a fully compacted
@@ -168,6 +214,10 @@ static int64_t build_fetch(struct breq *r, struct kafka_fetch_response *resp, bo
 				continue;
 			}
 			rv = read_past_empty(p, fp->fetch_offset, (size_t)limit, &rd);
+			if (rv == 0 && rd.len > 0 && hide_control_batches(&rd) != 0) {
+				buf_unref(rd.buf);
+				return SLUICE_ENOMEM;
+			}
 			if (rv != 0) {
 				out->error_code = broker_storage_error(rv);
 				*any_error = true;

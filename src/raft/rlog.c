@@ -5,8 +5,10 @@
  * plog appends (one per entry, so plog's group commit batches them), truncation is
  * plog_truncate, term and vote are plog_set_raft_state (the state file's only writer), and the
  * snapshot file is written by a plog_submit_work job, which runs after every earlier op, so a
- * snapshot is never stored before the entries it names are durable, and never after a write
- * that failed. rlog itself keeps, on the loop:
+ * snapshot is never stored before the entries it names are durable, and never after a write,
+ * truncation or reset that failed (plog skips the job then: an install's snapshot stored over
+ * a log whose reset failed would end past that log, and the replica could not load again).
+ * rlog itself keeps, on the loop:
  *
  *   - the window: the BaseOffset of every tracked entry [first, first + n) in a compact array,
  *     and next_offset, the BaseOffset the next entry gets (the plog's end). It grows with

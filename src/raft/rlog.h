@@ -43,7 +43,11 @@
  * contiguous and counts them against the anchors, and reports SLUICE_ECORRUPT naming the offset
  * otherwise. A crash in the middle of a snapshot install that had emptied the log leaves a log
  * the old snapshot's anchors do not reach: load() then returns the old snapshot and no entries,
- * and the next append or install empties the plog again at the right offset.
+ * and the next append or install empties the plog again at the right offset. During a first
+ * install (no snapshot yet) it leaves a log without a snapshot that starts past offset 0, where
+ * entry 1 is in every replica's log: load() then returns no snapshot and no entries, and the
+ * next append or install empties the plog again at offset 0. A reset that fails stops the plog,
+ * so the install's snapshot, queued behind it, is never stored.
  *
  * Invariants:
  *   1. Appends complete in submission order, each after it is durable (or truncated away by
@@ -112,8 +116,8 @@ int rlog_load(struct rlog *l, raft_term *term, raft_id *vote, struct raft_snapsh
 	      raft_index *start_index, struct raft_entry **entries, size_t *n_entries,
 	      char *errmsg);
 
-/* raft_io.bootstrap: the log must be empty, with no snapshot, term <= 1 and no vote (a crash
- * in an earlier bootstrap may leave term 1): stores term 1 and entry 1 = RAFT_CHANGE(conf)
+/* raft_io.bootstrap: the log must be empty at offset 0, with no snapshot, term <= 1 and no vote
+ * (a crash in an earlier bootstrap may leave term 1): stores term 1 and entry 1 = RAFT_CHANGE(conf)
  * durably before returning (blocking; only at group creation, before rlog_load). SLUICE_EEXIST
  * when the state is not pristine. */
 int rlog_bootstrap(struct rlog *l, const struct raft_configuration *conf, char *errmsg);

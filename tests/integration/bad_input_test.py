@@ -498,7 +498,8 @@ def main():
             with connect(s) as sock:
                 r = call(sock, API_FETCH, 4, next_corr(), fetch_body_v4(topic, 0, 0))
                 err, hwm, recs = parse_fetch_v4(r).get((topic, 0), (None, None, None))
-                batches = sluicetest.parse_batches(recs or b"", strict=True)
+                batches = sluicetest.served_as_stored(
+                    s.bootstrap, topic, 0, sluicetest.parse_batches(recs or b"", strict=True))
                 data = [b for b in batches if not b.is_control]
                 c.check("after the rejected produces the log holds only the valid batch: "
                         "control batches, then its 3 records (high watermark %d)" % (base + 3),

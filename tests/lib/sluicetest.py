@@ -38,6 +38,10 @@ def free_port():
         return s.getsockname()[1]
 
 
+# bootstrap address -> log.dirs of the Server started there (fetch_batches reads its segments)
+_LOG_DIRS = {}
+
+
 class Server:
     """One sluice-server process. `args` are extra --key=value overrides."""
 
@@ -54,6 +58,7 @@ class Server:
         return "127.0.0.1:%d" % self.port
 
     def start(self):
+        _LOG_DIRS[self.bootstrap] = os.path.join(self.data_dir, "data")
         cmd = [
             server_binary(),
             "--node.id=1",
@@ -393,13 +398,44 @@ def fetch_batches(bootstrap, topic, partition, start=0, end=None):
             raise IOError("Fetch %s-%d at %d: error %d" % (topic, partition, at, err))
         stop = hwm if end is None else min(end, hwm)
         if at >= stop:
-            return hwm, out
+            return hwm, served_as_stored(bootstrap, topic, partition, out)
         got = [b for b in parse_batches(recs) if b.last_offset >= at]
         if not got:
             raise IOError("Fetch %s-%d at %d (high watermark %d) returned no whole batch"
                           % (topic, partition, at, hwm))
         out.extend(b for b in got if b.base_offset < stop)
         at = got[-1].last_offset + 1
+
+
+def served_as_stored(bootstrap, topic, partition, served):
+    """Fetch serves each Raft control batch as an empty batch over the same offsets (some old
+    clients would hand control records to the application). Maps such empty batches back to
+    the control batches stored in the segment files of the Server started on `bootstrap`, and
+    checks that every empty batch served is one of those or an empty (compacted) stored batch:
+    raises IOError otherwise."""
+    empties = [b for b in served if b.records_count == 0 and not b.is_control]
+    if not empties:
+        return served
+    log_dir = _LOG_DIRS.get(bootstrap)
+    if log_dir is None:
+        raise IOError("no data dir known for %s to resolve empty batches" % bootstrap)
+    stored = {b.base_offset: b for b in segment_batches(log_dir, topic, partition)}
+    out = []
+    for b in served:
+        if b.records_count == 0 and not b.is_control:
+            s = stored.get(b.base_offset)
+            # An empty batch is either a Raft entry (stored as a control batch) or what
+            # compaction left of a data batch (stored empty too).
+            if s is not None and s.is_control and s.last_offset == b.last_offset:
+                out.append(s)
+            elif s is not None and s.records_count == 0 and s.last_offset == b.last_offset:
+                out.append(b)
+            else:
+                raise IOError("Fetch served an empty batch at %d that the log does not hold "
+                              "empty" % b.base_offset)
+        else:
+            out.append(b)
+    return out
 
 
 def offset_problems(offsets, batches, start=None, end=None):

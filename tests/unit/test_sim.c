@@ -2149,6 +2149,11 @@ START_TEST(test_sim_seeded_rounds_keep_committed_data)
 		ck_assert_uint_gt(sum.cuts + sum.isolations + sum.splits, 0);
 		ck_assert_uint_gt(sum.shim.barriers, 0);
 	}
+	if (!one && n >= 400 && retention_mode != RETENTION_NONE) {
+		/* retention deleted segments a follower still needed, and catch-ups reset logs */
+		ck_assert_uint_gt(sum.segments_deleted, 0);
+		ck_assert_uint_gt(sum.log_resets, 0);
+	}
 }
 END_TEST
 
