@@ -131,6 +131,8 @@ struct cluster {
 	int64_t announce_ms;
 	bool announce_now;
 	int64_t balance_ms;
+	int64_t membership_ms;
+	bool membership_busy; /* a replica list differs from its group's membership */
 	bool registering;
 	bool ready_logged;
 	bool offsets_creating;
@@ -675,6 +677,9 @@ static void memberships(struct cluster *c)
 {
 	struct broker *b = c->b;
 	uint32_t self = (uint32_t)b->cfg.node_id;
+	bool busy = false;
+
+	c->membership_ms = now_ms(c);
 	for (int i = 0; i < b->topics.n; i++) {
 		struct topic *tp = b->topics.v[i];
 		struct topic_state *ts = tp->data;
@@ -688,13 +693,16 @@ static void memberships(struct cluster *c)
 			if (ip == NULL)
 				continue;
 			if (partition_is_leader(p)) {
-				cons_reconfigure(p->group, ip->replicas, ip->nreplicas);
+				if (cons_reconfigure(p->group, ip->replicas, ip->nreplicas) !=
+				    SLUICE_EEXIST)
+					busy = true;
 				continue;
 			}
 			if (image_lists(ip, self)) {
 				p->removed_since_ms = 0;
 				continue;
 			}
+			busy = true;
 			if (p->removed_since_ms == 0)
 				p->removed_since_ms = now_ms(c);
 			if (cons_member(p->group, self, NULL) &&
@@ -714,6 +722,7 @@ static void memberships(struct cluster *c)
 			/* The slot is free for a later reassignment back to this node. */
 		}
 	}
+	c->membership_busy = busy;
 }
 
 bool cluster_reassignment_pending(struct broker *b, const struct image_topic *it, int32_t partition,
@@ -1271,7 +1280,11 @@ static void tick_cb(uv_timer_t *t)
 		announce(c);
 	if (c->b->cfg.auto_leader_rebalance && now_ms(c) - c->balance_ms >= BALANCE_MS)
 		balance(c);
-	memberships(c);
+	/* Membership steps: every tick while one is under way, else once a second (a scan of
+	 * every replica; idle nodes with thousands of replicas should not pay it 10 times a
+	 * second). */
+	if (c->membership_busy || now_ms(c) - c->membership_ms >= 1000)
+		memberships(c);
 	broker_cluster_tick(c->b);
 }
 

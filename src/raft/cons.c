@@ -210,7 +210,7 @@ static uint64_t now_ms(struct cons_node *n)
 void cons_node_config_default(struct cons_node_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->heartbeat_ms = 100;
+	c->heartbeat_ms = 200;
 	c->election_ms = 1000;
 	c->frame_bytes_max = 4u << 20;
 	c->tail_bytes_max = 4u << 20;
@@ -1594,7 +1594,10 @@ void cons_node_tick(struct cons_node *n)
 			catchup_send_request(g);
 		if ((n->stats.ticks & 63) == 0)
 			retune_snapshots(g);
-		refresh(g);
+		/* The shim reports every change a tick causes (on_shim_change); a tick only needs
+		 * its own refresh for proposals waiting on the log's back-pressure. */
+		if (g->queued_head != NULL)
+			refresh(g);
 	}
 }
 

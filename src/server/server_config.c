@@ -99,7 +99,7 @@ const struct config_key server_config_schema[] = {
 	{ "auto.leader.rebalance.enable", CONFIG_BOOL, FIELD(auto_leader_rebalance_enable), 0, 0,
 	  "true", "every 10 s, move each partition's leadership back to its preferred replica "
 	  "(the first in its replica list) through Raft leadership transfer" },
-	{ "raft.heartbeat.ms", CONFIG_INT, FIELD(raft_heartbeat_ms), 10, 10000, "100",
+	{ "raft.heartbeat.ms", CONFIG_INT, FIELD(raft_heartbeat_ms), 10, 10000, "200",
 	  "Raft heartbeat interval of every replica group (and the tick of all groups)" },
 	{ "raft.election.timeout.ms", CONFIG_INT, FIELD(raft_election_ms), 100, 60000, "1000",
 	  "Raft election timeout (randomised between 1x and 2x); a leader that cannot reach a "
