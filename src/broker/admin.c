@@ -47,7 +47,7 @@ int broker_advertised_port(const struct broker *b)
 	return b->cfg.advertised_port ? b->cfg.advertised_port : net_server_port(b->net);
 }
 
-static struct partition *local_partition(struct broker *b, const struct image_topic *it,
+struct partition *broker_local_partition(struct broker *b, const struct image_topic *it,
 					 int32_t i)
 {
 	struct topic *tp = topics_find(&b->topics, it->name, strlen(it->name));
@@ -77,7 +77,7 @@ static int fill_topic(struct breq *r, struct kafka_metadata_response_metadata_re
 	for (int32_t i = 0; i < it->npartitions; i++) {
 		struct kafka_metadata_response_metadata_response_partition *p = &t->partitions.v[i];
 		const struct image_partition *ip = &it->partitions[i];
-		struct partition *lp = local_partition(b, it, i);
+		struct partition *lp = broker_local_partition(b, it, i);
 		int32_t *nodes = breq_alloc(r, sizeof(*nodes) * (ip->nreplicas + 1u));
 		if (nodes == NULL)
 			return SLUICE_ENOMEM;
@@ -246,7 +246,7 @@ void handle_find_coordinator(struct breq *r)
 		goto out;
 	}
 	int32_t pidx = offsets_partition_for(key.ptr, (size_t)key.len, it->npartitions);
-	int32_t leader = cluster_partition_leader(b, local_partition(b, it, pidx),
+	int32_t leader = cluster_partition_leader(b, broker_local_partition(b, it, pidx),
 						  it->partitions[pidx].group_id);
 	const struct image_node *nd = leader >= 0 ? image_node_find(im, (uint32_t)leader) : NULL;
 	if (nd == NULL) {
@@ -325,7 +325,7 @@ static bool leaders_known(struct broker *b, struct kafka_str name)
 	if (it == NULL)
 		return false;
 	for (int32_t i = 0; i < it->npartitions; i++)
-		if (cluster_partition_leader(b, local_partition(b, it, i),
+		if (cluster_partition_leader(b, broker_local_partition(b, it, i),
 					     it->partitions[i].group_id) < 0)
 			return false;
 	return true;

@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,26 @@ void *breq_alloc_structs(struct breq *r, const struct kafka_struct_desc *d, int3
 	for (int32_t i = 0; i < n; i++)
 		kafka_struct_defaults(d, v + (size_t)i * d->size);
 	return v;
+}
+
+int breq_printf(struct breq *r, struct kafka_str *out, const char *fmt, ...)
+{
+	char tmp[ERRMSG_BYTES_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof tmp)
+		n = (int)sizeof tmp - 1; /* cut, as vsnprintf did */
+	char *msg = breq_alloc(r, (size_t)n + 1);
+	if (msg == NULL)
+		return SLUICE_ENOMEM;
+	memcpy(msg, tmp, (size_t)n);
+	*out = (struct kafka_str){msg, n};
+	return 0;
 }
 
 void breq_free(struct breq *r)

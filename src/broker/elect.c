@@ -50,9 +50,6 @@ enum {
 	ELECTION_TYPE_UNCLEAN = 1,
 };
 
-/* Longest per-partition message we format ("preferred replica 4294967295 ...: <err_str>"). */
-#define ELECT_MESSAGE_BYTES_MAX 160
-
 typedef struct kafka_elect_leaders_response_replica_election_result election_result;
 typedef struct kafka_elect_leaders_response_partition_result partition_result;
 
@@ -62,47 +59,6 @@ struct elect_tally {
 	int32_t not_needed;
 	int32_t failed;
 };
-
-/* This node's replica of partition `i` of `it`, or NULL when it hosts none (the broker's
- * topic record may lag the image, or belong to an older topic of the same name). */
-static struct partition *local_partition(struct broker *b, const struct image_topic *it, int32_t i)
-{
-	struct topic *tp = topics_find(&b->topics, it->name, strlen(it->name));
-
-	if (tp == NULL || tp->data == NULL || memcmp(tp->id, it->id, 16) != 0 ||
-	    i >= tp->partitions)
-		return NULL;
-	struct partition *p = &((struct topic_state *)tp->data)->parts[i];
-	return p->group != NULL ? p : NULL;
-}
-
-/* Sets out->error_message to a formatted message copied into the request's arena (exactly its
- * length: an answer about every partition of a large cluster may carry one per partition).
- * Returns 0 or SLUICE_ENOMEM. */
-static int set_message(struct breq *r, partition_result *out, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int set_message(struct breq *r, partition_result *out, const char *fmt, ...)
-{
-	char tmp[ELECT_MESSAGE_BYTES_MAX];
-	va_list ap;
-	char *msg;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n >= sizeof tmp)
-		n = (int)sizeof tmp - 1; /* cut, as vsnprintf did */
-	msg = breq_alloc(r, (size_t)n + 1);
-	if (msg == NULL)
-		return SLUICE_ENOMEM;
-	memcpy(msg, tmp, (size_t)n);
-	out->error_message = (struct kafka_str){ msg, n };
-	return 0;
-}
 
 /* Runs the election of partition `index` of topic `it` (NULL: unknown topic) and fills `out`.
  * Returns 0, or SLUICE_ENOMEM when a message could not be allocated. */
@@ -129,11 +85,11 @@ static int elect_one(struct breq *r, int8_t type, const struct image_topic *it, 
 				"committed record");
 			return 0;
 		}
-		return set_message(r, out, "unknown ElectionType %d", type);
+		return breq_printf(r, &out->error_message, "unknown ElectionType %d", type);
 	}
 	assert(ip->nreplicas >= 1); /* image invariant 2 */
 	uint32_t preferred = ip->replicas[0];
-	struct partition *lp = local_partition(b, it, index);
+	struct partition *lp = broker_local_partition(b, it, index);
 	int32_t leader = cluster_partition_leader(b, lp, ip->group_id);
 	int rv;
 
@@ -157,22 +113,22 @@ static int elect_one(struct breq *r, int8_t type, const struct image_topic *it, 
 	case SLUICE_ECLOSED:
 		out->error_code = KAFKA_ERR_LEADER_NOT_AVAILABLE;
 		tally->failed++;
-		return set_message(r, out, "no reachable leader is known for this partition (%s)",
+		return breq_printf(r, &out->error_message, "no reachable leader is known for this partition (%s)",
 				   err_str(rv));
 	case SLUICE_EBUSY:
 		out->error_code = KAFKA_ERR_PREFERRED_LEADER_NOT_AVAILABLE;
 		tally->failed++;
-		return set_message(r, out, "preferred replica %u is not reachable", preferred);
+		return breq_printf(r, &out->error_message, "preferred replica %u is not reachable", preferred);
 	case SLUICE_EINVAL:
 		/* cons_transfer(): the preferred replica is not a voter of the group (yet). */
 		out->error_code = KAFKA_ERR_PREFERRED_LEADER_NOT_AVAILABLE;
 		tally->failed++;
-		return set_message(r, out, "preferred replica %u cannot take leadership (%s)",
+		return breq_printf(r, &out->error_message, "preferred replica %u cannot take leadership (%s)",
 				   preferred, err_str(rv));
 	default:
 		out->error_code = KAFKA_ERR_UNKNOWN_SERVER_ERROR;
 		tally->failed++;
-		return set_message(r, out, "%s", err_str(rv));
+		return breq_printf(r, &out->error_message, "%s", err_str(rv));
 	}
 }
 

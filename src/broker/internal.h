@@ -10,6 +10,7 @@
 #include "base/exec.h"
 #include "broker/broker.h"
 #include "broker/partition.h"
+#include "meta/image.h"
 #include "group/cgroup.h"
 #include "kafka/kafka.h"
 #include "net/net.h"
@@ -94,6 +95,12 @@ void breq_respond(struct breq *r, const void *resp);
 /* Releases the request (after a response or when none is due). */
 void breq_free(struct breq *r);
 
+/* Formats a message into the request's arena (exactly its length, cut at ERRMSG_BYTES_MAX: an answer
+ * about every partition of a large cluster may carry one per partition) and points *out at it.
+ * Returns 0 or SLUICE_ENOMEM. */
+int breq_printf(struct breq *r, struct kafka_str *out, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Allocates zeroed memory in the request's arena, or NULL. */
 void *breq_alloc(struct breq *r, size_t n);
 /* Allocates an array of `n` elements of a schema struct, each set to its defaults. */
@@ -137,6 +144,10 @@ void handle_elect_leaders(struct breq *r);
 /* reassign.c: AlterPartitionReassignments and ListPartitionReassignments (by r->h.api_key). */
 void handle_partition_reassignments(struct breq *r);
 const char *broker_advertised_host(const struct broker *b);
+/* This node's open replica of partition `i` of the image's topic `it`, or NULL when it hosts
+ * none (the broker's topic record may lag the image or belong to an older topic of that name). */
+struct partition *broker_local_partition(struct broker *b, const struct image_topic *it,
+					 int32_t i);
 int broker_advertised_port(const struct broker *b);
 /* Called by the cluster after each reconcile, and every tick. */
 void broker_topics_changed(struct broker *b);

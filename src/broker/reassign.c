@@ -56,8 +56,6 @@
 
 /* AlterPartitionReassignmentsRequest.json's default TimeoutMs, used when a client sends <= 0. */
 #define REASSIGN_TIMEOUT_MS_DEFAULT 60000
-/* Longest per-partition message we format: an image rejection (ERRMSG_BYTES_MAX) fits. */
-#define REASSIGN_MESSAGE_BYTES_MAX ERRMSG_BYTES_MAX
 /* Replicas cluster_reassignment_pending() may report as adding or removing (its contract). */
 #define REASSIGN_PENDING_MAX (IMAGE_REPLICAS_MAX * 2)
 
@@ -90,32 +88,6 @@ struct alter_item {
 	uint32_t replicas[IMAGE_REPLICAS_MAX];
 };
 
-/* Sets out->error_message to a formatted message copied into the request's arena. Returns 0 or
- * SLUICE_ENOMEM. */
-static int set_message(struct breq *r, struct kafka_str *out, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int set_message(struct breq *r, struct kafka_str *out, const char *fmt, ...)
-{
-	char tmp[REASSIGN_MESSAGE_BYTES_MAX];
-	va_list ap;
-	char *msg;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n >= sizeof tmp)
-		n = (int)sizeof tmp - 1; /* cut, as vsnprintf did */
-	msg = breq_alloc(r, (size_t)n + 1);
-	if (msg == NULL)
-		return SLUICE_ENOMEM;
-	memcpy(msg, tmp, (size_t)n);
-	*out = (struct kafka_str){ msg, n };
-	return 0;
-}
 
 /* The Kafka error code for a REASSIGN_PARTITION outcome (image_check, image_apply or
  * cluster_submit's status). */
@@ -157,16 +129,16 @@ static int set_outcome(struct breq *r, alter_partition_result *out, int status,
 	}
 	switch (status) {
 	case SLUICE_ETIMEDOUT:
-		return set_message(r, &out->error_message,
+		return breq_printf(r, &out->error_message,
 				   "the controller did not commit the reassignment in time; it may "
 				   "still be applied: check Metadata, or send it again");
 	case SLUICE_EBUSY:
-		return set_message(r, &out->error_message,
+		return breq_printf(r, &out->error_message,
 				   "too many metadata commands in flight on this node; retry");
 	case SLUICE_ECLOSED:
-		return set_message(r, &out->error_message, "the node is stopping; retry elsewhere");
+		return breq_printf(r, &out->error_message, "the node is stopping; retry elsewhere");
 	default:
-		return set_message(r, &out->error_message, "%s",
+		return breq_printf(r, &out->error_message, "%s",
 				   res->errmsg[0] != '\0' ? res->errmsg : err_str(status));
 	}
 }
@@ -223,11 +195,11 @@ static int alter_cancel(struct breq *r, const struct image_topic *it, int32_t pa
 	out->error_code = KAFKA_ERR_NO_REASSIGNMENT_IN_PROGRESS;
 	if (cluster_reassignment_pending(r->b, it, partition, adding, &nadding, removing,
 					 &nremoving))
-		return set_message(r, &out->error_message,
+		return breq_printf(r, &out->error_message,
 				   "a move in progress cannot be cancelled: the new replica list "
 				   "is already committed; reassign the partition to its previous "
 				   "replicas to move it back");
-	return set_message(r, &out->error_message,
+	return breq_printf(r, &out->error_message,
 			   "no reassignment of this partition is in progress");
 }
 
@@ -250,17 +222,17 @@ static int alter_one(struct breq *r, struct kafka_str topic, const char *name,
 	if (it == NULL || image_partition_get(it, in->partition_index) == NULL) {
 		out->error_code = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 		if (it == NULL)
-			return set_message(r, &out->error_message, "topic '%.*s' does not exist",
+			return breq_printf(r, &out->error_message, "topic '%.*s' does not exist",
 					   topic.len > 0 ? (int)topic.len : 0,
 					   topic.len > 0 ? topic.ptr : "");
-		return set_message(r, &out->error_message, "topic '%s' has no partition %" PRId32,
+		return breq_printf(r, &out->error_message, "topic '%s' has no partition %" PRId32,
 				   it->name, in->partition_index);
 	}
 	if (in->replicas.n < 0)
 		return alter_cancel(r, it, in->partition_index, out);
 	if (in->replicas.n == 0 || in->replicas.n > IMAGE_REPLICAS_MAX) {
 		out->error_code = KAFKA_ERR_INVALID_REPLICA_ASSIGNMENT;
-		return set_message(r, &out->error_message,
+		return breq_printf(r, &out->error_message,
 				   "a partition needs 1 to %d replicas, not %" PRId32,
 				   IMAGE_REPLICAS_MAX, in->replicas.n);
 	}
@@ -274,7 +246,7 @@ static int alter_one(struct breq *r, struct kafka_str topic, const char *name,
 
 		if (id <= 0) {
 			out->error_code = KAFKA_ERR_INVALID_REPLICA_ASSIGNMENT;
-			return set_message(r, &out->error_message,
+			return breq_printf(r, &out->error_message,
 					   "replica %" PRId32 " is not a registered node", id);
 		}
 		cmd.reassign_partition.replicas[k] = (uint32_t)id;

@@ -19,11 +19,9 @@
 import os
 import sys
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clusterlib as cl_  # noqa: E402
-from clusterlib import sluicetest  # noqa: E402
 
 from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition  # noqa: E402
 
@@ -212,18 +210,7 @@ def run(cl, c):
 
 
 def main():
-    c = sluicetest.Checks()
-    t0 = cl_.guard(c, BUDGET_S)
-    try:
-        with cl_.Cluster(3, config={"group.initial.rebalance.delay.ms": 500}) as cl:
-            try:
-                run(cl, c)
-            finally:
-                cl.check_health(c)
-    except Exception as e:  # noqa: BLE001
-        c.check("no exception", False, "%s: %s\n%s" % (type(e).__name__, e, traceback.format_exc()))
-    print("# total %.1fs" % (time.monotonic() - t0), flush=True)
-    return c.finish()
+    return cl_.main(run, BUDGET_S, 3, config={"group.initial.rebalance.delay.ms": 500})
 
 
 if __name__ == "__main__":

@@ -1198,3 +1198,24 @@ def commit_sync(consumer):
         return consumer.commit(asynchronous=False), None
     except KafkaException as e:
         return None, str(e)
+
+
+# ---- one test's main --------------------------------------------------------------------------
+
+def main(run, budget_s, nodes=3, config=None):
+    """The body every cluster test shares: a hard time bound, an N-node cluster with `config`,
+    `run(cluster, checks)`, the closing health checks on every path, any exception as a failed
+    check, and the "N passed, N failed" line. Returns the exit status for sys.exit."""
+    import traceback
+    c = sluicetest.Checks()
+    t0 = guard(c, budget_s)
+    try:
+        with Cluster(nodes, config=config) as cl:
+            try:
+                run(cl, c)
+            finally:
+                cl.check_health(c)
+    except Exception as e:  # noqa: BLE001
+        c.check("no exception", False, "%s: %s\n%s" % (type(e).__name__, e, traceback.format_exc()))
+    print("# total %.1fs" % (time.monotonic() - t0), flush=True)
+    return c.finish()
