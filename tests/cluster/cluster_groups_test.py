@@ -166,10 +166,16 @@ def run(cl, c):
         commit2, commit2_err = cl_.commit_sync(cons) if second else (None, "nothing consumed")
         hws = {}
         for p in range(PARTS):
-            try:
-                hws[p] = cons.get_watermark_offsets(TopicPartition(TOPIC, p), timeout=10)[1]
-            except KafkaException:
-                hws[p] = None
+            # The killed node led some data partitions too: until the client has the new
+            # leader, ListOffsets can fail; retry within a bound.
+            hws[p] = None
+            deadline = time.monotonic() + 20
+            while hws[p] is None and time.monotonic() < deadline:
+                try:
+                    hws[p] = cons.get_watermark_offsets(TopicPartition(TOPIC, p),
+                                                        timeout=5)[1]
+                except KafkaException:
+                    time.sleep(0.5)
     finally:
         cons.close()
     before = [(p, o) for p, o, _ in second if o < want[p]]
