@@ -56,6 +56,7 @@
 
 #include "base/codec.h"
 #include "base/err.h"
+#include "base/list.h"
 #include "base/slog.h"
 
 #define NET_MODULE "net"
@@ -76,40 +77,6 @@
 
 _Static_assert(2 * NET_WRITE_RESPONSES_MAX <= 1024, "one write's iovecs must fit IOV_MAX");
 _Static_assert((NET_RING_SLOTS_MIN & (NET_RING_SLOTS_MIN - 1)) == 0, "ring sizes are powers of 2");
-
-/* Intrusive circular doubly linked list (libuv's QUEUE, spelled out). */
-struct net_link {
-	struct net_link *prev;
-	struct net_link *next;
-};
-
-static void link_init(struct net_link *l)
-{
-	l->prev = l;
-	l->next = l;
-}
-
-static bool link_empty(const struct net_link *l)
-{
-	return l->next == l;
-}
-
-static void link_insert_tail(struct net_link *head, struct net_link *l)
-{
-	l->next = head;
-	l->prev = head->prev;
-	head->prev->next = l;
-	head->prev = l;
-}
-
-static void link_remove(struct net_link *l)
-{
-	l->prev->next = l->next;
-	l->next->prev = l->prev;
-	link_init(l);
-}
-
-#define LINK_ENTRY(ptr, type, field) ((type *)(void *)((char *)(ptr) - offsetof(type, field)))
 
 enum conn_state { CONN_OPEN, CONN_CLOSING, CONN_CLOSED, CONN_STATE_COUNT };
 
@@ -139,8 +106,8 @@ struct net_conn {
 
 	bool reading;
 	bool scheduled;            /* on server->turn_list */
-	struct net_link conn_link; /* in server->conns while not CLOSED */
-	struct net_link turn_link; /* in server->turn_list while scheduled */
+	struct list_link conn_link; /* in server->conns while not CLOSED */
+	struct list_link turn_link; /* in server->turn_list while scheduled */
 	uint64_t last_active_ms;   /* uv_now() of the last byte read or written */
 
 	/* Framing: the size prefix being collected, then the frame being filled. */
@@ -175,8 +142,8 @@ struct net_server {
 	int port;
 	char addr[NET_ADDR_BYTES_MAX];
 
-	struct net_link conns;     /* every connection not yet CLOSED */
-	struct net_link turn_list; /* connections to flush in the next turn */
+	struct list_link conns;     /* every connection not yet CLOSED */
+	struct list_link turn_list; /* connections to flush in the next turn */
 	uint32_t turn_count;
 	uint32_t conns_open;
 	uint32_t handles_open; /* listener, turn, rejected sockets being closed */
@@ -303,7 +270,7 @@ uint64_t net_conn_id(const struct net_conn *c)
 
 static void server_maybe_stopped(struct net_server *s)
 {
-	if (!s->stopping || s->handles_open > 0 || !link_empty(&s->conns))
+	if (!s->stopping || s->handles_open > 0 || !list_empty(&s->conns))
 		return;
 	assert(s->conns_open == 0 && s->turn_count == 0);
 	if (s->stop_cb != NULL)
@@ -332,7 +299,7 @@ static void conn_close_cb(uv_handle_t *h)
 	conn_move(c, CONN_CLOSED);
 	/* Writes were cancelled before this callback; nothing can still be queued. */
 	assert(c->output_bytes == 0);
-	link_remove(&c->conn_link);
+	list_remove(&c->conn_link);
 	s->conns_open--;
 	if (s->h.on_close != NULL)
 		s->h.on_close(s->arg, c);
@@ -378,7 +345,7 @@ static void conn_close(struct net_conn *c, enum slog_level level, const char *re
 			   " reason=\"%s\"",
 			   s->addr, c->peer, c->id, reason);
 	if (c->scheduled) {
-		link_remove(&c->turn_link);
+		list_remove(&c->turn_link);
 		c->scheduled = false;
 		s->turn_count--;
 	}
@@ -450,7 +417,7 @@ static void conn_schedule(struct net_conn *c)
 	if (c->scheduled || c->state != CONN_OPEN)
 		return;
 	c->scheduled = true;
-	link_insert_tail(&s->turn_list, &c->turn_link);
+	list_insert_tail(&s->turn_list, &c->turn_link);
 	s->turn_count++;
 	if (!uv_is_active((uv_handle_t *)&s->turn))
 		uv_idle_start(&s->turn, turn_cb);
@@ -586,10 +553,10 @@ static void turn_cb(uv_idle_t *idle)
 	struct net_server *s = idle->data;
 	uint32_t budget = s->turn_count;
 
-	while (budget-- > 0 && !link_empty(&s->turn_list)) {
-		struct net_conn *c = LINK_ENTRY(s->turn_list.next, struct net_conn, turn_link);
+	while (budget-- > 0 && !list_empty(&s->turn_list)) {
+		struct net_conn *c = LIST_ENTRY(s->turn_list.next, struct net_conn, turn_link);
 
-		link_remove(&c->turn_link);
+		list_remove(&c->turn_link);
 		c->scheduled = false;
 		s->turn_count--;
 		assert(c->state == CONN_OPEN);
@@ -602,7 +569,7 @@ static void turn_cb(uv_idle_t *idle)
 			conn_deliver(c, pending_pop(c));
 		conn_update_reading(c);
 	}
-	if (link_empty(&s->turn_list))
+	if (list_empty(&s->turn_list))
 		uv_idle_stop(&s->turn);
 }
 
@@ -907,15 +874,15 @@ static void server_connection_cb(uv_stream_t *listener, int status)
 	c->server = s;
 	c->refs = 1;
 	c->state = CONN_OPEN;
-	link_init(&c->conn_link);
-	link_init(&c->turn_link);
+	list_init(&c->conn_link);
+	list_init(&c->turn_link);
 	uv_tcp_init(s->loop, &c->tcp);
 	uv_timer_init(s->loop, &c->idle_timer);
 	c->tcp.data = c;
 	c->idle_timer.data = c;
 	c->handles_open = 2;
 	c->id = ++s->next_conn_id;
-	link_insert_tail(&s->conns, &c->conn_link);
+	list_insert_tail(&s->conns, &c->conn_link);
 	s->conns_open++;
 	s->stats.connections_accepted++;
 
@@ -1033,8 +1000,8 @@ int net_server_start(uv_loop_t *loop, const char *host, int port, const struct n
 	s->lim = *lim;
 	s->h = *h;
 	s->arg = arg;
-	link_init(&s->conns);
-	link_init(&s->turn_list);
+	list_init(&s->conns);
+	list_init(&s->turn_list);
 	addr_format((struct sockaddr *)&ss, s->addr, sizeof s->addr);
 	uv_tcp_init(loop, &s->listener);
 	uv_idle_init(loop, &s->turn);
@@ -1085,7 +1052,7 @@ void net_server_stats(const struct net_server *s, struct net_stats *out)
 
 void net_server_stop(struct net_server *s, void (*cb)(void *arg), void *arg)
 {
-	struct net_link *l;
+	struct list_link *l;
 
 	assert(!s->stopping);
 	s->stopping = true;
@@ -1096,9 +1063,9 @@ void net_server_stop(struct net_server *s, void (*cb)(void *arg), void *arg)
 	uv_close((uv_handle_t *)&s->listener, server_handle_close_cb);
 	/* conn_close() leaves conn_link in place until the close callback, so walking is safe. */
 	for (l = s->conns.next; l != &s->conns; l = l->next) {
-		struct net_conn *c = LINK_ENTRY(l, struct net_conn, conn_link);
+		struct net_conn *c = LIST_ENTRY(l, struct net_conn, conn_link);
 		conn_close(c, SLOG_DEBUG, "server stopping");
 	}
-	assert(link_empty(&s->turn_list));
+	assert(list_empty(&s->turn_list));
 	uv_close((uv_handle_t *)&s->turn, server_handle_close_cb);
 }

@@ -77,6 +77,7 @@
 #include "base/codec.h"
 #include "base/crc32c.h"
 #include "base/err.h"
+#include "base/list.h"
 #include "base/slog.h"
 
 #define PEER_MODULE "peer"
@@ -107,44 +108,10 @@ _Static_assert(PEER_CHUNK_BYTES_MIN <= PEER_CHUNK_BYTES, "chunks grow from min t
 
 enum frame_kind { KIND_DATA = 0, KIND_HELLO = 1, KIND_KEEPALIVE = 2 };
 
-/* Intrusive circular doubly linked list (libuv's QUEUE, spelled out). */
-struct peer_link {
-	struct peer_link *prev;
-	struct peer_link *next;
-};
-
-static void link_init(struct peer_link *l)
-{
-	l->prev = l;
-	l->next = l;
-}
-
-static bool link_empty(const struct peer_link *l)
-{
-	return l->next == l;
-}
-
-static void link_insert_tail(struct peer_link *head, struct peer_link *l)
-{
-	l->next = head;
-	l->prev = head->prev;
-	head->prev->next = l;
-	head->prev = l;
-}
-
-static void link_remove(struct peer_link *l)
-{
-	l->prev->next = l->next;
-	l->next->prev = l->prev;
-	link_init(l);
-}
-
-#define LINK_ENTRY(ptr, type, field) ((type *)(void *)((char *)(ptr)-offsetof(type, field)))
-
 /* Frames packed back to back, not yet handed to libuv (in node->queue) or being written (in a
  * peer_write). */
 struct peer_chunk {
-	struct peer_link link;
+	struct list_link link;
 	size_t len;
 	size_t cap;
 	uint32_t frames; /* DATA frames in it, for the counters */
@@ -187,7 +154,7 @@ struct peer_conn {
 	unsigned handles_open;        /* of tcp and timer */
 	uint64_t serial;              /* for logs */
 	char addr[PEER_ADDR_BYTES_MAX];
-	struct peer_link link; /* in net->conns until freed */
+	struct list_link link; /* in net->conns until freed */
 
 	/* Framing: the header being collected, then the payload. */
 	uint8_t hdr[PEER_HEADER_BYTES];
@@ -214,11 +181,11 @@ struct peer_node {
 	uv_timer_t redial;              /* dialling side: the backoff before the next dial */
 	unsigned backoff_ms;            /* the next backoff */
 	unsigned dial_failures;         /* since the last established connection, for logs */
-	struct peer_link queue;         /* of peer_chunk */
+	struct list_link queue;         /* of peer_chunk */
 	size_t queued_bytes;            /* in queue (not in flight) */
 	uint32_t queued_frames;         /* DATA frames in queue */
 	bool flush_scheduled;
-	struct peer_link flush_link;
+	struct list_link flush_link;
 };
 
 struct peer_resolve {
@@ -230,7 +197,7 @@ struct peer_resolve {
 struct peer_write {
 	uv_write_t req;
 	struct peer_conn *conn;
-	struct peer_link chunks;
+	struct list_link chunks;
 	size_t bytes;
 	uint32_t frames;
 	uv_buf_t iov[];
@@ -256,13 +223,13 @@ struct peer_net {
 	bool listening;
 	uint16_t port;
 	uv_idle_t flush;
-	struct peer_link flush_list; /* of peer_node, invariant 4 */
+	struct list_link flush_list; /* of peer_node, invariant 4 */
 	unsigned flush_count;
 
 	struct peer_node **nodes;
 	unsigned nodes_count;
 	unsigned nodes_cap;
-	struct peer_link conns; /* every connection not yet freed */
+	struct list_link conns; /* every connection not yet freed */
 	unsigned pending_inbound;
 
 	unsigned handles_open;
@@ -378,11 +345,11 @@ static size_t node_held_bytes(const struct peer_node *node)
  * Queues
  */
 
-static void chunks_free(struct peer_link *list)
+static void chunks_free(struct list_link *list)
 {
-	while (!link_empty(list)) {
-		struct peer_chunk *ch = LINK_ENTRY(list->next, struct peer_chunk, link);
-		link_remove(&ch->link);
+	while (!list_empty(list)) {
+		struct peer_chunk *ch = LIST_ENTRY(list->next, struct peer_chunk, link);
+		list_remove(&ch->link);
 		free(ch);
 	}
 }
@@ -402,8 +369,8 @@ static struct peer_chunk *queue_room(struct peer_node *node, size_t size)
 {
 	struct peer_chunk *tail = NULL;
 
-	if (!link_empty(&node->queue))
-		tail = LINK_ENTRY(node->queue.prev, struct peer_chunk, link);
+	if (!list_empty(&node->queue))
+		tail = LIST_ENTRY(node->queue.prev, struct peer_chunk, link);
 	if (tail != NULL && size <= tail->cap - tail->len)
 		return tail;
 	if (tail != NULL && tail->len < PEER_CHUNK_BYTES && size <= PEER_CHUNK_BYTES - tail->len) {
@@ -413,14 +380,14 @@ static struct peer_chunk *queue_room(struct peer_node *node, size_t size)
 			cap = tail->len + size;
 		if (cap > PEER_CHUNK_BYTES)
 			cap = PEER_CHUNK_BYTES;
-		link_remove(&tail->link);
+		list_remove(&tail->link);
 		struct peer_chunk *grown = realloc(tail, sizeof *grown + cap);
 		if (grown != NULL) {
 			grown->cap = cap;
-			link_insert_tail(&node->queue, &grown->link);
+			list_insert_tail(&node->queue, &grown->link);
 			return grown;
 		}
-		link_insert_tail(&node->queue, &tail->link);
+		list_insert_tail(&node->queue, &tail->link);
 	}
 	size_t cap = size < PEER_CHUNK_BYTES_MIN ? PEER_CHUNK_BYTES_MIN : size;
 	struct peer_chunk *ch = malloc(sizeof *ch + cap);
@@ -429,7 +396,7 @@ static struct peer_chunk *queue_room(struct peer_node *node, size_t size)
 	ch->len = 0;
 	ch->cap = cap;
 	ch->frames = 0;
-	link_insert_tail(&node->queue, &ch->link);
+	list_insert_tail(&node->queue, &ch->link);
 	return ch;
 }
 
@@ -487,7 +454,7 @@ static void conn_close_cb(uv_handle_t *h)
 		return;
 	/* Writes were cancelled (their callbacks ran) before the stream's close callback. */
 	assert(c->inflight_bytes == 0 && c->body == NULL && c->resolve == NULL);
-	link_remove(&c->link);
+	list_remove(&c->link);
 	free(c);
 	net_maybe_closed(n);
 }
@@ -580,7 +547,7 @@ static struct peer_conn *conn_new(struct peer_net *n, bool outbound)
 	c->timer.data = c;
 	c->handles_open = 2;
 	n->handles_open += 2;
-	link_insert_tail(&n->conns, &c->link);
+	list_insert_tail(&n->conns, &c->link);
 	return c;
 }
 
@@ -658,9 +625,9 @@ static void conn_flush(struct peer_conn *c)
 	struct peer_node *node = c->node;
 
 	assert(c->state == CONN_ESTABLISHED && node->conn == c);
-	while (!link_empty(&node->queue)) {
+	while (!list_empty(&node->queue)) {
 		unsigned count = 0;
-		for (struct peer_link *l = node->queue.next;
+		for (struct list_link *l = node->queue.next;
 		     l != &node->queue && count < PEER_WRITE_CHUNKS_MAX; l = l->next)
 			count++;
 		struct peer_write *w = malloc(sizeof *w + count * sizeof(uv_buf_t));
@@ -672,12 +639,12 @@ static void conn_flush(struct peer_conn *c)
 		w->conn = c;
 		w->bytes = 0;
 		w->frames = 0;
-		link_init(&w->chunks);
+		list_init(&w->chunks);
 		for (unsigned i = 0; i < count; i++) {
-			struct peer_chunk *ch = LINK_ENTRY(node->queue.next, struct peer_chunk,
+			struct peer_chunk *ch = LIST_ENTRY(node->queue.next, struct peer_chunk,
 							   link);
-			link_remove(&ch->link);
-			link_insert_tail(&w->chunks, &ch->link);
+			list_remove(&ch->link);
+			list_insert_tail(&w->chunks, &ch->link);
 			w->iov[i] = uv_buf_init((char *)ch->data, (unsigned)ch->len);
 			w->bytes += ch->len;
 			w->frames += ch->frames;
@@ -707,16 +674,16 @@ static void flush_cb(uv_idle_t *idle)
 	struct peer_net *n = idle->data;
 	unsigned budget = n->flush_count;
 
-	while (budget-- > 0 && !link_empty(&n->flush_list)) {
-		struct peer_node *node = LINK_ENTRY(n->flush_list.next, struct peer_node,
+	while (budget-- > 0 && !list_empty(&n->flush_list)) {
+		struct peer_node *node = LIST_ENTRY(n->flush_list.next, struct peer_node,
 						    flush_link);
-		link_remove(&node->flush_link);
+		list_remove(&node->flush_link);
 		node->flush_scheduled = false;
 		n->flush_count--;
 		if (node->conn != NULL && node->conn->state == CONN_ESTABLISHED)
 			conn_flush(node->conn);
 	}
-	if (link_empty(&n->flush_list))
+	if (list_empty(&n->flush_list))
 		uv_idle_stop(&n->flush);
 }
 
@@ -729,7 +696,7 @@ static void node_schedule_flush(struct peer_node *node)
 	    node->conn->state != CONN_ESTABLISHED)
 		return;
 	node->flush_scheduled = true;
-	link_insert_tail(&n->flush_list, &node->flush_link);
+	list_insert_tail(&n->flush_list, &node->flush_link);
 	n->flush_count++;
 	if (!uv_is_active((uv_handle_t *)&n->flush))
 		uv_idle_start(&n->flush, flush_cb);
@@ -753,7 +720,7 @@ static void keepalive_cb(uv_timer_t *t)
 		return;
 	}
 	/* Half an interval, so timer slack never stretches our silence to the peer's limit. */
-	if (now - c->last_send_ms >= interval_ms / 2 && link_empty(&c->node->queue) &&
+	if (now - c->last_send_ms >= interval_ms / 2 && list_empty(&c->node->queue) &&
 	    c->inflight_bytes == 0) {
 		if (queue_frame(c->node, KIND_KEEPALIVE, 0, NULL, 0, 0) != 0) {
 			conn_close(c, SLOG_ERROR, "out of memory for a keepalive");
@@ -1304,9 +1271,9 @@ static void net_maybe_closed(struct peer_net *n)
 {
 	if (!n->closing || n->handles_open > 0 || n->resolves_pending > 0)
 		return;
-	assert(link_empty(&n->conns));
+	assert(list_empty(&n->conns));
 	for (unsigned i = 0; i < n->nodes_count; i++) {
-		assert(link_empty(&n->nodes[i]->queue) && n->nodes[i]->conn == NULL);
+		assert(list_empty(&n->nodes[i]->queue) && n->nodes[i]->conn == NULL);
 		free(n->nodes[i]);
 	}
 	free(n->nodes);
@@ -1439,8 +1406,8 @@ int peer_net_start(uv_loop_t *loop, const struct peer_config *cfg, peer_recv_cb 
 	n->recv = recv;
 	n->link = link;
 	n->arg = arg;
-	link_init(&n->flush_list);
-	link_init(&n->conns);
+	list_init(&n->flush_list);
+	list_init(&n->conns);
 	n->rng = ((uint64_t)cfg->node_id * 0x9E3779B97F4A7C15ULL) ^ uv_hrtime();
 	if (n->rng == 0)
 		n->rng = 1;
@@ -1503,8 +1470,8 @@ int peer_net_add_node(struct peer_net *n, uint32_t id, const char *host, uint16_
 	node->port = port;
 	snprintf(node->addr, sizeof node->addr, "%s:%u", host, (unsigned)port);
 	node->backoff_ms = n->cfg.backoff_ms_min;
-	link_init(&node->queue);
-	link_init(&node->flush_link);
+	list_init(&node->queue);
+	list_init(&node->flush_link);
 	uv_timer_init(n->loop, &node->redial);
 	node->redial.data = node;
 	n->handles_open++;
@@ -1582,14 +1549,14 @@ void peer_net_close(struct peer_net *n, void (*cb)(void *arg), void *arg)
 		uv_close((uv_handle_t *)&n->listener, net_handle_close_cb);
 	uv_close((uv_handle_t *)&n->flush, net_handle_close_cb);
 	/* conn_close leaves the connection in n->conns until its handles have closed. */
-	for (struct peer_link *l = n->conns.next; l != &n->conns; l = l->next) {
-		struct peer_conn *c = LINK_ENTRY(l, struct peer_conn, link);
+	for (struct list_link *l = n->conns.next; l != &n->conns; l = l->next) {
+		struct peer_conn *c = LIST_ENTRY(l, struct peer_conn, link);
 		conn_close(c, SLOG_DEBUG, "closing");
 	}
-	while (!link_empty(&n->flush_list)) {
-		struct peer_node *node = LINK_ENTRY(n->flush_list.next, struct peer_node,
+	while (!list_empty(&n->flush_list)) {
+		struct peer_node *node = LIST_ENTRY(n->flush_list.next, struct peer_node,
 						    flush_link);
-		link_remove(&node->flush_link);
+		list_remove(&node->flush_link);
 		node->flush_scheduled = false;
 	}
 	n->flush_count = 0;
