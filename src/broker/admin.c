@@ -54,7 +54,7 @@ struct partition *broker_local_partition(struct broker *b, const struct image_to
 	if (tp == NULL || tp->data == NULL || memcmp(tp->id, it->id, 16) != 0 ||
 	    i >= tp->partitions)
 		return NULL;
-	struct partition *p = &((struct topic_state *)tp->data)->parts[i];
+	struct partition *p = ((struct topic_state *)tp->data)->parts[i];
 	return p->group != NULL ? p : NULL;
 }
 

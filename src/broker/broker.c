@@ -213,13 +213,13 @@ struct partition *broker_partition(struct broker *b, struct kafka_str topic, int
 		*err = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return NULL;
 	}
-	if (!partition_is_leader(&ts->parts[index])) {
+	if (!partition_is_leader(ts->parts[index])) {
 		/* Only the ready leader serves a partition; the client refreshes Metadata. */
 		*err = KAFKA_ERR_NOT_LEADER_OR_FOLLOWER;
 		return NULL;
 	}
 	*err = KAFKA_ERR_NONE;
-	return &ts->parts[index];
+	return ts->parts[index];
 }
 
 static int collect_name(void *arg, const char *name)
@@ -294,13 +294,60 @@ static void handle_api_versions(struct breq *r, bool unsupported)
 	breq_free(r);
 }
 
+struct topic_state *topic_state_new(struct topic *tp, int32_t n)
+{
+	struct topic_state *ts = calloc(1, sizeof(*ts));
+	if (ts == NULL)
+		return NULL;
+	if (topic_state_grow(ts, tp, n) != 0) {
+		free(ts);
+		return NULL;
+	}
+	return ts;
+}
+
+int topic_state_grow(struct topic_state *ts, struct topic *tp, int32_t n)
+{
+	if (n <= ts->nparts)
+		return 0;
+	struct partition **v = realloc(ts->parts, (size_t)n * sizeof(*v));
+	if (v == NULL)
+		return SLUICE_ENOMEM;
+	ts->parts = v;
+	int32_t i = ts->nparts;
+	for (; i < n; i++) {
+		v[i] = calloc(1, sizeof(*v[i]));
+		if (v[i] == NULL)
+			break;
+		v[i]->topic = tp;
+		v[i]->index = i;
+	}
+	if (i < n) {
+		while (i-- > ts->nparts)
+			free(v[i]);
+		return SLUICE_ENOMEM;
+	}
+	ts->nparts = n;
+	return 0;
+}
+
+void topic_state_free(struct topic_state *ts)
+{
+	if (ts == NULL)
+		return;
+	for (int32_t i = 0; i < ts->nparts; i++)
+		free(ts->parts[i]);
+	free(ts->parts);
+	free(ts);
+}
+
 /* Answers every parked Fetch that waits on a partition of `ts`, so none outlives it. */
 void broker_release_waiters(struct topic *tp)
 {
 	struct topic_state *ts = tp->data;
 
 	for (int32_t i = 0; i < tp->partitions; i++) {
-		struct partition *p = &ts->parts[i];
+		struct partition *p = ts->parts[i];
 		while (p->waiters != NULL) {
 			struct partition_waiter *w = p->waiters;
 			partition_unwait(w);
@@ -732,7 +779,7 @@ static void compaction_tick(struct broker *b)
 		if (ts == NULL || ts->deleting || !topic_compacted(tp))
 			continue;
 		for (int j = 0; j < tp->partitions; j++) {
-			struct partition *p = &ts->parts[j];
+			struct partition *p = ts->parts[j];
 			struct compaction *job;
 			if (p->group == NULL)
 				continue;
@@ -770,8 +817,8 @@ static void retention_cb(uv_timer_t *t)
 		if (ts == NULL || ts->deleting || topic_compacted(b->topics.v[i]))
 			continue;
 		for (int j = 0; j < b->topics.v[i]->partitions; j++)
-			if (ts->parts[j].group != NULL)
-				plog_enforce_retention(ts->parts[j].log);
+			if (ts->parts[j]->group != NULL)
+				plog_enforce_retention(ts->parts[j]->log);
 	}
 	compaction_tick(b);
 	groups_expire_offsets(b);
@@ -879,10 +926,7 @@ static void stop_step(struct broker *b)
 		return;
 	for (int i = 0; i < b->topics.n; i++) {
 		struct topic_state *ts = b->topics.v[i]->data;
-		if (ts != NULL) {
-			free(ts->parts);
-			free(ts);
-		}
+		topic_state_free(ts);
 	}
 	topics_free(&b->topics);
 	offsets_free(b->offsets);
@@ -933,10 +977,10 @@ static void stop_net_cb(void *arg)
 		if (ts == NULL)
 			continue;
 		for (int j = 0; j < b->topics.v[i]->partitions; j++) {
-			if (ts->parts[j].group == NULL)
+			if (ts->parts[j]->group == NULL)
 				continue;
 			b->closing_parts++;
-			partition_close(&ts->parts[j], stop_partitions_closed_cb, b);
+			partition_close(ts->parts[j], stop_partitions_closed_cb, b);
 		}
 	}
 	/* The net's share of b->closing now stands for the partitions. */

@@ -253,7 +253,7 @@ static void announce(struct cluster *c)
 		if (ts == NULL)
 			continue;
 		for (int j = 0; j < b->topics.v[i]->partitions; j++) {
-			struct partition *p = &ts->parts[j];
+			struct partition *p = ts->parts[j];
 			if (partition_is_leader(p)) {
 				wbuf_be64(&w, cons_group_id(p->group));
 				wbuf_be64(&w, cons_term(p->group));
@@ -569,7 +569,7 @@ static struct partition *partition_of_group(struct cluster *c, uint64_t group)
 		if (ts == NULL)
 			continue;
 		for (int j = 0; j < b->topics.v[i]->partitions; j++) {
-			struct partition *p = &ts->parts[j];
+			struct partition *p = ts->parts[j];
 			if (p->group != NULL && cons_group_id(p->group) == group)
 				return p;
 		}
@@ -686,7 +686,7 @@ static void memberships(struct cluster *c)
 		if (ts == NULL || ts->deleting)
 			continue;
 		for (int j = 0; j < tp->partitions; j++) {
-			struct partition *p = &ts->parts[j];
+			struct partition *p = ts->parts[j];
 			if (p->group == NULL || p->closing)
 				continue;
 			const struct image_partition *ip = image_partition_of(c, p);
@@ -734,7 +734,7 @@ bool cluster_reassignment_pending(struct broker *b, const struct image_topic *it
 	const struct image_partition *ip = image_partition_get(it, partition);
 	if (tp == NULL || tp->data == NULL || ip == NULL || partition >= tp->partitions)
 		return false;
-	struct partition *p = &((struct topic_state *)tp->data)->parts[partition];
+	struct partition *p = ((struct topic_state *)tp->data)->parts[partition];
 	if (p->group == NULL)
 		return false;
 	uint32_t cur[CONS_REPLICAS_MAX * 2];
@@ -760,7 +760,7 @@ static void balance(struct cluster *c)
 		if (ts == NULL || ts->deleting)
 			continue;
 		for (int j = 0; j < b->topics.v[i]->partitions; j++) {
-			struct partition *p = &ts->parts[j];
+			struct partition *p = ts->parts[j];
 			if (partition_is_leader(p))
 				elect_preferred_local(c, p);
 		}
@@ -1010,17 +1010,10 @@ static struct topic *sync_topic(struct cluster *c, const struct image_topic *it)
 			return NULL;
 		}
 		tp->internal = strcmp(it->name, OFFSETS_TOPIC) == 0;
-		struct topic_state *ts = calloc(1, sizeof(*ts));
-		if (ts != NULL)
-			ts->parts = calloc((size_t)it->npartitions, sizeof(*ts->parts));
-		if (ts == NULL || ts->parts == NULL) {
-			free(ts);
+		struct topic_state *ts = topic_state_new(tp, it->npartitions);
+		if (ts == NULL) {
 			topics_remove(&b->topics, tp);
 			return NULL;
-		}
-		for (int32_t i = 0; i < it->npartitions; i++) {
-			ts->parts[i].topic = tp;
-			ts->parts[i].index = i;
 		}
 		tp->data = ts;
 		SLOG_INFO(MOD, "msg=\"topic known\" topic=%s partitions=%d replication_factor=%d",
@@ -1098,8 +1091,10 @@ static void open_done(struct exec_job *job)
 			b->cluster->reconcile_needed = true; /* try again */
 	}
 	if (oj->status != 0) {
+		int32_t index = p->index;
+		memset(p, 0, sizeof *p);
 		p->topic = oj->tp;
-		p->index = (int32_t)(p - ts->parts);
+		p->index = index;
 	}
 	broker_opened_one(b);
 	free(oj);
@@ -1111,7 +1106,7 @@ static void open_replica(struct cluster *c, struct topic *tp, const struct image
 	struct topic_state *ts = tp->data;
 	if (h->partition >= tp->partitions)
 		return;
-	struct partition *p = &ts->parts[h->partition];
+	struct partition *p = ts->parts[h->partition];
 	if (p->group != NULL || p->opening)
 		return;
 	struct open_job *oj = calloc(1, sizeof(*oj));
@@ -1173,9 +1168,7 @@ static void doomed_rm_done(struct exec_job *job)
 		free(d->dirs[i]);
 	free(d->dirs);
 	SLOG_INFO(MOD, "msg=\"topic deleted\" topic=%s", d->tp->name);
-	struct topic_state *ts = d->tp->data;
-	free(ts->parts);
-	free(ts);
+	topic_state_free(d->tp->data);
 	topic_free(d->tp);
 	free(d);
 }
@@ -1207,7 +1200,7 @@ static void delete_topic_locally(struct cluster *c, struct topic *tp)
 	topics_detach(&b->topics, tp);
 	d->closing = 1;
 	for (int32_t i = 0; i < tp->partitions; i++) {
-		struct partition *p = &ts->parts[i];
+		struct partition *p = ts->parts[i];
 		if (p->group == NULL && !p->opening)
 			continue;
 		char dir[PATH_MAX];

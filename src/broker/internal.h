@@ -19,7 +19,10 @@
 
 /* The broker's state for one topic (topic->data). */
 struct topic_state {
-	struct partition *parts; /* topic->partitions of them */
+	/* topic->partitions of them, each allocated on its own so that a pointer to one stays
+	 * valid when CreatePartitions grows the array. */
+	struct partition **parts;
+	int32_t nparts;
 	int nopen;               /* how many are open */
 	bool deleting;
 	void *doomed;            /* cluster.c's deletion in progress, waiting for opens too */
@@ -158,6 +161,13 @@ void broker_opened_one(struct broker *b);
 int broker_remove_dir(struct fs *fs, const char *dir);
 /* Wakes every parked fetch on the topic's partitions (it is going away). */
 void broker_release_waiters(struct topic *tp);
+/* The broker's state of topic `tp` with `n` partitions (each with its topic and index set), or
+ * NULL when out of memory. */
+struct topic_state *topic_state_new(struct topic *tp, int32_t n);
+/* Grows ts to `n` partitions (n >= ts->nparts); the caller then sets tp->partitions. Returns 0
+ * or SLUICE_ENOMEM (ts unchanged). */
+int topic_state_grow(struct topic_state *ts, struct topic *tp, int32_t n);
+void topic_state_free(struct topic_state *ts);
 /* groups.c: answers a group request with NOT_COORDINATOR when this node is not its group's
  * coordinator (the ready leader of the group's __consumer_offsets partition); returns true then
  * (the request is answered and freed). */
