@@ -1022,10 +1022,17 @@ static struct topic *sync_topic(struct cluster *c, const struct image_topic *it)
 	}
 	/* Configs: replace the broker's copy (topics_set_configs keeps the struct). */
 	topics_set_configs(tp, cfg, ncfg);
-	if (it->npartitions != tp->partitions)
-		SLOG_WARN(MOD, "msg=\"partition count changed; new partitions are not served until "
-			       "restart\" topic=%s partitions=%d",
-			  it->name, it->npartitions);
+	if (it->npartitions > tp->partitions) {
+		/* CreatePartitions: the new partitions' replicas open in this reconcile. */
+		struct topic_state *ts = tp->data;
+		if (topic_state_grow(ts, tp, it->npartitions) != 0) {
+			c->reconcile_needed = true;
+			return tp;
+		}
+		SLOG_INFO(MOD, "msg=\"topic grown\" topic=%s partitions=%d was=%d", it->name,
+			  it->npartitions, tp->partitions);
+		tp->partitions = it->npartitions;
+	}
 	return tp;
 }
 
