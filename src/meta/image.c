@@ -33,14 +33,15 @@
  * over evenness: replicas go to distinct racks as far as the racks allow, and when racks are
  * uneven so are the counts (a lone node in its rack gets a replica of every partition).
  *
- * Command encoding, version IMAGE_CMD_VERSION (big-endian; "str" is a u16 length and that many
- * bytes, no NUL inside; an optional str has length 0 for "none"):
+ * Command encoding, version IMAGE_CMD_VERSION = 2 (big-endian; "str" is a u16 length and that
+ * many bytes, no NUL inside; an optional str has length 0 for "none"):
  *
  *   offset size  field
  *   0      1     type (enum image_cmd_type)
- *   1      1     version (IMAGE_CMD_VERSION)
+ *   1      1     version (IMAGE_CMD_VERSION_MIN..IMAGE_CMD_VERSION; the encoder writes the latest)
  *   2      ...   body, by type:
- *     REGISTER_NODE        node_id u32, port u16, host str, rack optional str
+ *     REGISTER_NODE        node_id u32, port u16, host str, rack optional str,
+ *                          peer_port u16, peer_host optional str (0 and "" for none)
  *     UNREGISTER_NODE      node_id u32
  *     CREATE_TOPIC         name str, topic_id 16 bytes, partitions i32, replication_factor i16,
  *                          config_count u16 (<= TOPICDEF_CONFIGS_MAX), then per config:
@@ -53,15 +54,19 @@
  *     REASSIGN_PARTITION   name str, partition i32, replica_count u8 (<= IMAGE_REPLICAS_MAX),
  *                          replicas u32 each
  *     ALLOCATE_PRODUCER_IDS count u32
- * Nothing may follow the body. The whole command is at most IMAGE_CMD_BYTES_MAX bytes. String
- * bounds: names TOPICDEF_NAME_BYTES_MAX, hosts IMAGE_HOST_BYTES_MAX, racks IMAGE_RACK_BYTES_MAX,
- * config keys TOPICDEF_CONFIG_KEY_BYTES_MAX, values TOPICDEF_CONFIG_VALUE_BYTES_MAX.
+ * Version 1 is the same except that REGISTER_NODE ends after rack (no peer address): it decodes
+ * to a command without one, which re-encodes as version 2. Nothing may follow the body. The
+ * whole command is at most IMAGE_CMD_BYTES_MAX bytes. String bounds: names
+ * TOPICDEF_NAME_BYTES_MAX, hosts and peer hosts IMAGE_HOST_BYTES_MAX, racks
+ * IMAGE_RACK_BYTES_MAX, config keys TOPICDEF_CONFIG_KEY_BYTES_MAX, values
+ * TOPICDEF_CONFIG_VALUE_BYTES_MAX.
  *
- * Snapshot, version IMAGE_FORMAT_VERSION (big-endian, same "str"):
+ * Snapshot, version IMAGE_FORMAT_VERSION = 2 (big-endian, same "str"):
  *
  *   offset size  field
  *   0      4     magic "SLMI"
- *   4      2     version (IMAGE_FORMAT_VERSION)
+ *   4      2     version (IMAGE_FORMAT_VERSION_MIN..IMAGE_FORMAT_VERSION; image_encode writes
+ *                the latest)
  *   6      2     reserved (0)
  *   8      4     payload_bytes (N)
  *   12     N     payload:
@@ -69,13 +74,17 @@
  *                  next_group_id u64, cluster_id str,
  *                  node_count u32, then per node (by id):
  *                    id u32, port u16, registered u8 (0/1), changed_gen u64, host str,
- *                    rack optional str
+ *                    rack optional str, peer_port u16, peer_host optional str (both 0 / ""
+ *                    for none, else both set)
  *                  topic_count u32, then per topic (by name):
  *                    name str, topic_id 16 bytes, replication_factor i16, created_gen u64,
  *                    changed_gen u64, config_count u16, then per config (by key): key str,
  *                    value str; partition_count u32, then per partition (by index):
  *                      group_id u64, changed_gen u64, replica_count u8, replicas u32 each
  *   12+N   4     CRC-32C of bytes [0, 12+N)
+ *
+ * Version 1 is the same without peer_port and peer_host: its nodes decode without a peer
+ * address.
  *
  * image_decode checks the length and CRC first, then every field against the invariants of
  * image.h, so a snapshot it accepts is an image apply could have produced.
@@ -92,11 +101,20 @@
 #define IMAGE_MAGIC "SLMI"
 #define IMAGE_HEADER_BYTES 12
 #define IMAGE_TRAILER_BYTES 4
-/* Smallest encodings, to bound a count by the bytes left before allocating for it. */
-#define NODE_BYTES_MIN (4 + 2 + 1 + 8 + 2 + 2)
+/* Smallest encodings, to bound a count by the bytes left before allocating for it. A node is
+ * id, port, registered, changed_gen, the host's and the rack's lengths (a host of 1 byte is not
+ * counted: a looser bound is still a bound); version 2 adds peer_port and peer_host's length. */
+#define NODE_BYTES_MIN_V1 (4 + 2 + 1 + 8 + 2 + 2)
+#define NODE_BYTES_MIN_V2 (NODE_BYTES_MIN_V1 + 2 + 2)
 #define TOPIC_BYTES_MIN (2 + 16 + 2 + 8 + 8 + 2 + 4)
 #define PARTITION_BYTES_MIN (8 + 8 + 1 + 4)
 
+_Static_assert(IMAGE_CMD_VERSION_MIN >= 1 && IMAGE_CMD_VERSION_MIN <= IMAGE_CMD_VERSION &&
+		       IMAGE_CMD_VERSION <= UINT8_MAX,
+	       "command versions are a non-empty range carried in a u8");
+_Static_assert(IMAGE_FORMAT_VERSION_MIN >= 1 && IMAGE_FORMAT_VERSION_MIN <= IMAGE_FORMAT_VERSION &&
+		       IMAGE_FORMAT_VERSION <= UINT16_MAX,
+	       "snapshot versions are a non-empty range carried in a u16");
 _Static_assert(IMAGE_REPLICAS_MAX <= UINT8_MAX, "replica counts are encoded in a u8");
 _Static_assert(TOPICDEF_CONFIGS_MAX <= UINT16_MAX, "config counts are encoded in a u16");
 _Static_assert(2 + 2 + TOPICDEF_NAME_BYTES_MAX + 16 + 4 + 2 + 2 +
@@ -109,6 +127,10 @@ _Static_assert(2 + 2 + TOPICDEF_NAME_BYTES_MAX + 1 + 2 +
 						       TOPICDEF_CONFIG_VALUE_BYTES_MAX) <=
 		       IMAGE_CMD_BYTES_MAX,
 	       "the largest ALTER_TOPIC_CONFIG fits IMAGE_CMD_BYTES_MAX");
+_Static_assert(2 + 4 + 2 + 2 + IMAGE_HOST_BYTES_MAX + 2 + IMAGE_RACK_BYTES_MAX + 2 + 2 +
+			       IMAGE_HOST_BYTES_MAX <=
+		       IMAGE_CMD_BYTES_MAX,
+	       "the largest REGISTER_NODE fits IMAGE_CMD_BYTES_MAX");
 _Static_assert(1ull * IMAGE_TOPICS_MAX * TOPICDEF_PARTITIONS_MAX >= IMAGE_PARTITIONS_MAX,
 	       "the cluster partition limit is reachable");
 
@@ -142,6 +164,12 @@ static bool chars_in(const char *s, size_t max, char lo, char hi)
 static bool host_valid(const char *s)
 {
 	return s != NULL && chars_in(s, IMAGE_HOST_BYTES_MAX, '!', '~');
+}
+
+/* A node's peer address: none (NULL and 0) or a valid host and a port other than 0. */
+static bool peer_valid(const char *host, uint16_t port)
+{
+	return host == NULL ? port == 0 : port != 0 && host_valid(host);
 }
 
 /* A rack: printable ASCII, spaces allowed. */
@@ -377,6 +405,7 @@ void image_free(struct image *im)
 	for (uint32_t i = 0; i < im->nnodes; i++) {
 		free(im->nodes[i].host);
 		free(im->nodes[i].rack);
+		free(im->nodes[i].peer_host);
 	}
 	free(im->nodes);
 	for (uint32_t i = 0; i < im->ntopics; i++)
@@ -417,6 +446,13 @@ static int cmd_encodable(const struct image_cmd *c, char *errmsg)
 		     !str_fits(c->register_node.rack, IMAGE_RACK_BYTES_MAX))) {
 			errmsg_printf(errmsg, "rack must be absent or 1-%d bytes",
 				      IMAGE_RACK_BYTES_MAX);
+			return SLUICE_EINVAL;
+		}
+		if (c->register_node.peer_host != NULL &&
+		    (c->register_node.peer_host[0] == '\0' ||
+		     !str_fits(c->register_node.peer_host, IMAGE_HOST_BYTES_MAX))) {
+			errmsg_printf(errmsg, "peer host must be absent or 1-%d bytes",
+				      IMAGE_HOST_BYTES_MAX);
 			return SLUICE_EINVAL;
 		}
 		return 0;
@@ -499,6 +535,8 @@ int image_cmd_encode(const struct image_cmd *c, struct wbuf *w, char *errmsg)
 		wbuf_be16(w, c->register_node.port);
 		put_str(w, c->register_node.host);
 		put_str(w, c->register_node.rack);
+		wbuf_be16(w, c->register_node.peer_port);
+		put_str(w, c->register_node.peer_host);
 		break;
 	case IMAGE_CMD_UNREGISTER_NODE:
 		wbuf_be32(w, c->unregister_node.node_id);
@@ -586,8 +624,9 @@ static const char *cmd_str(struct cmd_reader *d, size_t max, bool optional)
 	return s;
 }
 
-/* Decodes the body of `c->type`; leaves errors in d->r.err. */
-static void cmd_decode_body(struct cmd_reader *d, struct image_cmd *c)
+/* Decodes the body of `c->type` in encoding `version` (already checked to be known); leaves
+ * errors in d->r.err. */
+static void cmd_decode_body(struct cmd_reader *d, struct image_cmd *c, uint8_t version)
 {
 	struct rbuf *r = &d->r;
 
@@ -597,6 +636,10 @@ static void cmd_decode_body(struct cmd_reader *d, struct image_cmd *c)
 		c->register_node.port = rbuf_be16(r);
 		c->register_node.host = cmd_str(d, IMAGE_HOST_BYTES_MAX, false);
 		c->register_node.rack = cmd_str(d, IMAGE_RACK_BYTES_MAX, true);
+		if (version >= 2) {
+			c->register_node.peer_port = rbuf_be16(r);
+			c->register_node.peer_host = cmd_str(d, IMAGE_HOST_BYTES_MAX, true);
+		}
 		return;
 	case IMAGE_CMD_UNREGISTER_NODE:
 		c->unregister_node.node_id = rbuf_be32(r);
@@ -685,7 +728,7 @@ int image_cmd_decode(struct image_cmd *c, const uint8_t *p, size_t n, char *errm
 			      IMAGE_CMD_BYTES_MAX);
 		return SLUICE_EMALFORMED;
 	}
-	if (p[1] != IMAGE_CMD_VERSION || !cmd_type_known(p[0])) {
+	if (p[1] < IMAGE_CMD_VERSION_MIN || p[1] > IMAGE_CMD_VERSION || !cmd_type_known(p[0])) {
 		errmsg_printf(errmsg,
 			      "metadata command type %u version %u is not known to this node", p[0],
 			      p[1]);
@@ -698,7 +741,7 @@ int image_cmd_decode(struct image_cmd *c, const uint8_t *p, size_t n, char *errm
 	d.cap = n;
 	rbuf_init(&d.r, p + 2, n - 2);
 	c->type = (enum image_cmd_type)p[0];
-	cmd_decode_body(&d, c);
+	cmd_decode_body(&d, c, p[1]);
 	if (d.r.err || rbuf_left(&d.r) != 0) {
 		free(d.arena);
 		errmsg_printf(errmsg, "metadata command type %u is malformed at byte %zu", p[0],
@@ -745,6 +788,22 @@ static int check_register_node(const struct image *im, const struct image_cmd *c
 			      IMAGE_RACK_BYTES_MAX);
 		return reject(res, SLUICE_EINVAL, IMAGE_FIELD_RACK);
 	}
+	if (c->register_node.peer_host != NULL && !host_valid(c->register_node.peer_host)) {
+		errmsg_printf(res_msg(res),
+			      "node %u: peer host must be 1-%d printable characters without spaces",
+			      id, IMAGE_HOST_BYTES_MAX);
+		return reject(res, SLUICE_EINVAL, IMAGE_FIELD_PEER_HOST);
+	}
+	if (c->register_node.peer_host != NULL && c->register_node.peer_port == 0) {
+		errmsg_printf(res_msg(res), "node %u: a peer host needs a peer port (not 0)", id);
+		return reject(res, SLUICE_EINVAL, IMAGE_FIELD_PEER_PORT);
+	}
+	if (c->register_node.peer_host == NULL && c->register_node.peer_port != 0) {
+		errmsg_printf(res_msg(res), "node %u: peer port %u without a peer host", id,
+			      c->register_node.peer_port);
+		return reject(res, SLUICE_EINVAL, IMAGE_FIELD_PEER_HOST);
+	}
+	assert(peer_valid(c->register_node.peer_host, c->register_node.peer_port));
 	node_pos(im, id, &found);
 	if (!found && im->nnodes >= IMAGE_NODES_MAX) {
 		errmsg_printf(res_msg(res), "the cluster already has %d nodes", IMAGE_NODES_MAX);
@@ -1198,9 +1257,12 @@ static int apply_register_node(struct image *im, const struct image_cmd *c, uint
 	uint32_t i = node_pos(im, c->register_node.node_id, &found);
 	char *host = strdup(c->register_node.host);
 	char *rack = c->register_node.rack != NULL ? strdup(c->register_node.rack) : NULL;
+	const char *peer = c->register_node.peer_host;
+	char *peer_host = peer != NULL ? strdup(peer) : NULL;
 	struct image_node *node;
 
-	if (host == NULL || (c->register_node.rack != NULL && rack == NULL))
+	if (host == NULL || (c->register_node.rack != NULL && rack == NULL) ||
+	    (peer != NULL && peer_host == NULL))
 		goto err_after_strings;
 	if (!found && im->nnodes == im->nodes_cap) {
 		uint32_t cap = im->nodes_cap != 0 ? im->nodes_cap * 2 : 8;
@@ -1221,10 +1283,14 @@ static int apply_register_node(struct image *im, const struct image_cmd *c, uint
 		node = &im->nodes[i];
 		free(node->host);
 		free(node->rack);
+		free(node->peer_host);
 	}
 	node->host = host;
 	node->rack = rack;
 	node->port = c->register_node.port;
+	/* A registration states the whole address: one without a peer address removes it. */
+	node->peer_host = peer_host;
+	node->peer_port = c->register_node.peer_port;
 	node->registered = true;
 	node->changed_gen = gen;
 	return 0;
@@ -1232,6 +1298,7 @@ static int apply_register_node(struct image *im, const struct image_cmd *c, uint
 err_after_strings:
 	free(host);
 	free(rack);
+	free(peer_host);
 	return SLUICE_ENOMEM;
 }
 
@@ -1567,6 +1634,8 @@ int image_encode(const struct image *im, struct wbuf *w)
 		wbuf_be64(w, node->changed_gen);
 		put_str(w, node->host);
 		put_str(w, node->rack);
+		wbuf_be16(w, node->peer_port);
+		put_str(w, node->peer_host);
 	}
 	wbuf_be32(w, im->ntopics);
 	for (uint32_t i = 0; i < im->ntopics; i++) {
@@ -1643,12 +1712,14 @@ static int u64_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Decodes the nodes; `why` names the first broken rule. */
-static int snap_nodes(struct rbuf *r, struct image *im, bool *oom, const char **why)
+/* Decodes the nodes of a snapshot of format `version`; `why` names the first broken rule. */
+static int snap_nodes(struct rbuf *r, struct image *im, uint16_t version, bool *oom,
+		      const char **why)
 {
 	uint32_t count = rbuf_be32(r);
+	size_t node_bytes_min = version >= 2 ? NODE_BYTES_MIN_V2 : NODE_BYTES_MIN_V1;
 
-	if (r->err || count > IMAGE_NODES_MAX || count > rbuf_left(r) / NODE_BYTES_MIN) {
+	if (r->err || count > IMAGE_NODES_MAX || count > rbuf_left(r) / node_bytes_min) {
 		*why = "node count";
 		return -1;
 	}
@@ -1670,6 +1741,10 @@ static int snap_nodes(struct rbuf *r, struct image *im, bool *oom, const char **
 		node->host = snap_str(r, IMAGE_HOST_BYTES_MAX, false, oom);
 		im->nnodes++; /* owns what was read, for image_free */
 		node->rack = snap_str(r, IMAGE_RACK_BYTES_MAX, true, oom);
+		if (version >= 2) {
+			node->peer_port = rbuf_be16(r);
+			node->peer_host = snap_str(r, IMAGE_HOST_BYTES_MAX, true, oom);
+		}
 		node->registered = registered == 1;
 		if (r->err) {
 			*why = "node entry truncated";
@@ -1678,6 +1753,7 @@ static int snap_nodes(struct rbuf *r, struct image *im, bool *oom, const char **
 		if (!node_id_valid(node->id) || (i > 0 && node->id <= im->nodes[i - 1].id) ||
 		    registered > 1 || node->port == 0 || !host_valid(node->host) ||
 		    (node->rack != NULL && !rack_valid(node->rack)) ||
+		    !peer_valid(node->peer_host, node->peer_port) ||
 		    node->changed_gen > im->generation) {
 			*why = "invalid node";
 			return -1;
@@ -1822,6 +1898,7 @@ int image_decode(struct image *im, const uint8_t *p, size_t n, char *errmsg)
 {
 	struct rbuf r;
 	uint32_t payload, ntopics;
+	uint16_t version;
 	const char *why = "payload";
 	bool oom = false;
 	char *cid;
@@ -1831,8 +1908,9 @@ int image_decode(struct image *im, const uint8_t *p, size_t n, char *errmsg)
 		errmsg_printf(errmsg, "not a metadata snapshot (bad magic or %zu bytes)", n);
 		return SLUICE_ECORRUPT;
 	}
-	if (be16_get(p + 4) != IMAGE_FORMAT_VERSION) {
-		errmsg_printf(errmsg, "unsupported metadata snapshot version %u", be16_get(p + 4));
+	version = be16_get(p + 4);
+	if (version < IMAGE_FORMAT_VERSION_MIN || version > IMAGE_FORMAT_VERSION) {
+		errmsg_printf(errmsg, "unsupported metadata snapshot version %u", version);
 		return SLUICE_EVERSION;
 	}
 	payload = be32_get(p + 8);
@@ -1856,7 +1934,7 @@ int image_decode(struct image *im, const uint8_t *p, size_t n, char *errmsg)
 	}
 	memcpy(im->cluster_id, cid, strlen(cid) + 1);
 	free(cid);
-	if (snap_nodes(&r, im, &oom, &why) != 0)
+	if (snap_nodes(&r, im, version, &oom, &why) != 0)
 		goto err;
 	ntopics = rbuf_be32(&r);
 	if (r.err || ntopics > IMAGE_TOPICS_MAX || ntopics > rbuf_left(&r) / TOPIC_BYTES_MIN) {
@@ -1923,7 +2001,8 @@ bool image_equal(const struct image *a, const struct image *b)
 		const struct image_node *x = &a->nodes[i], *y = &b->nodes[i];
 		if (x->id != y->id || x->port != y->port || x->registered != y->registered ||
 		    x->changed_gen != y->changed_gen || !str_eq(x->host, y->host) ||
-		    !str_eq(x->rack, y->rack))
+		    !str_eq(x->rack, y->rack) || x->peer_port != y->peer_port ||
+		    !str_eq(x->peer_host, y->peer_host))
 			return false;
 	}
 	for (uint32_t i = 0; i < a->ntopics; i++) {
@@ -1964,6 +2043,7 @@ bool image_invariants(const struct image *im)
 		if (!node_id_valid(node->id) || (i > 0 && im->nodes[i - 1].id >= node->id) ||
 		    !host_valid(node->host) || node->port == 0 ||
 		    (node->rack != NULL && !rack_valid(node->rack)) ||
+		    !peer_valid(node->peer_host, node->peer_port) ||
 		    node->changed_gen > im->generation)
 			return false;
 	}

@@ -29,8 +29,9 @@
  *   - A corrupt or foreign snapshot: image_decode returns SLUICE_ECORRUPT / SLUICE_EVERSION.
  *
  * Invariants (image_invariants() checks them):
- *   1. nodes are sorted by id, ids unique and in [1, INT32_MAX]; topics[] is sorted by name
- *      (strcmp), topics_by_id[] holds the same topics sorted by id; names and ids are unique.
+ *   1. nodes are sorted by id, ids unique and in [1, INT32_MAX]; a node has both a peer host
+ *      and a peer port or neither; topics[] is sorted by name (strcmp), topics_by_id[] holds
+ *      the same topics sorted by id; names and ids are unique.
  *   2. Every partition has 1..IMAGE_REPLICAS_MAX distinct replicas, each a node in the image
  *      (registered or not); every group id is unique, >= IMAGE_GROUP_ID_FIRST and
  *      < next_group_id: group ids are handed out by the image and never reused.
@@ -52,9 +53,13 @@
 #include "base/err.h"
 #include "meta/topicdef.h"
 
-/* Snapshot format and command encoding versions (tables in image.c). */
-#define IMAGE_FORMAT_VERSION 1
-#define IMAGE_CMD_VERSION 1
+/* Snapshot format and command encoding versions (tables in image.c): the encoders write the
+ * current version; the decoders also read every version from _MIN on. Version 2 of both added
+ * the nodes' peer addresses. */
+#define IMAGE_FORMAT_VERSION 2
+#define IMAGE_FORMAT_VERSION_MIN 1
+#define IMAGE_CMD_VERSION 2
+#define IMAGE_CMD_VERSION_MIN 1
 
 /* Nodes in a cluster: a bound on the placement scan (every partition looks at every node). */
 #define IMAGE_NODES_MAX 1024
@@ -65,7 +70,7 @@
 /* Replicas of one partition (Raft voters): more only slow every commit. Equals
  * CONS_REPLICAS_MAX in raft/cons.h. */
 #define IMAGE_REPLICAS_MAX 7
-/* A node's host name (DNS names are at most 253 bytes) and rack. */
+/* A node's host name (DNS names are at most 253 bytes; peer hosts too) and rack. */
 #define IMAGE_HOST_BYTES_MAX 255
 #define IMAGE_RACK_BYTES_MAX 255
 /* Kafka's cluster ids are 22 base64url characters; this leaves room for hand-made ones. */
@@ -86,6 +91,11 @@ struct image_node {
 	char *host;
 	char *rack;           /* NULL: no rack */
 	uint64_t changed_gen; /* generation of the command that last changed this node */
+	/* Where other nodes reach this one over the peer link (node to node, not Kafka): how the
+	 * controller voters find a node outside controller.quorum.voters. peer_host NULL and
+	 * peer_port 0 when the node registered none. */
+	char *peer_host;
+	uint16_t peer_port;
 };
 
 struct image_partition {
@@ -157,6 +167,9 @@ struct image_cmd {
 			const char *host;
 			uint16_t port;
 			const char *rack; /* NULL: none (never "") */
+			/* The peer listener: both set, or NULL and 0 for none (never ""). */
+			const char *peer_host;
+			uint16_t peer_port;
 		} register_node;
 		struct {
 			uint32_t node_id;
@@ -197,7 +210,8 @@ struct image_cmd {
 	void *mem; /* image_cmd_decode's allocation; NULL for a command the caller built */
 };
 
-/* Which part of a command was rejected, so the broker can pick the Kafka error code. */
+/* Which part of a command was rejected, so the broker can pick the Kafka error code. The values
+ * travel between nodes in the controller's result frame (broker/cluster.c): append only. */
 enum image_field {
 	IMAGE_FIELD_NONE = 0,
 	IMAGE_FIELD_NODE_ID,
@@ -212,6 +226,8 @@ enum image_field {
 	IMAGE_FIELD_CONFIG,
 	IMAGE_FIELD_REPLICAS,
 	IMAGE_FIELD_COUNT,
+	IMAGE_FIELD_PEER_HOST,
+	IMAGE_FIELD_PEER_PORT,
 };
 
 /* What applying (or checking) a command produced. */
@@ -240,14 +256,16 @@ int image_init(struct image *im, const char *cluster_id);
 /* Frees everything the image holds and zeroes it. Accepts NULL and a zeroed image. */
 void image_free(struct image *im);
 
-/* Appends the encoding of `c` to `w`. Returns 0, SLUICE_EINVAL when a field is outside what
- * the encoding carries (reason in errmsg, `w` untouched) or SLUICE_ENOMEM. Anything it encodes,
- * image_cmd_decode decodes back to an equal command. Semantic checks are image_check's job. */
+/* Appends the encoding of `c` (version IMAGE_CMD_VERSION) to `w`. Returns 0, SLUICE_EINVAL when
+ * a field is outside what the encoding carries (reason in errmsg, `w` untouched) or
+ * SLUICE_ENOMEM. Anything it encodes, image_cmd_decode decodes back to an equal command.
+ * Semantic checks are image_check's job. */
 int image_cmd_encode(const struct image_cmd *c, struct wbuf *w, char *errmsg);
 
-/* Decodes `n` bytes into `c`, validating their structure. On success `c` owns its strings until
- * image_cmd_free(c). On failure (SLUICE_EMALFORMED, SLUICE_EVERSION, SLUICE_ENOMEM; reason in
- * errmsg) nothing is allocated and `c` is zeroed. */
+/* Decodes `n` bytes of any version from IMAGE_CMD_VERSION_MIN on into `c`, validating their
+ * structure. On success `c` owns its strings until image_cmd_free(c). On failure
+ * (SLUICE_EMALFORMED, SLUICE_EVERSION, SLUICE_ENOMEM; reason in errmsg) nothing is allocated and
+ * `c` is zeroed. */
 int image_cmd_decode(struct image_cmd *c, const uint8_t *p, size_t n, char *errmsg);
 
 /* Frees what image_cmd_decode allocated. Accepts NULL and a command built by the caller. */
@@ -278,14 +296,15 @@ int image_apply_cmd(struct image *im, uint64_t index, const struct image_cmd *c,
 int image_apply(struct image *im, uint64_t index, const uint8_t *p, size_t n,
 		struct image_result *res);
 
-/* Appends the snapshot of `im` to `w`. Returns 0, SLUICE_ENOMEM or SLUICE_ETOOLARGE; on error
- * the bytes appended to `w` are garbage and the caller drops `w`. The encoding is canonical:
- * equal images encode to equal bytes. */
+/* Appends the snapshot of `im` (version IMAGE_FORMAT_VERSION) to `w`. Returns 0, SLUICE_ENOMEM
+ * or SLUICE_ETOOLARGE; on error the bytes appended to `w` are garbage and the caller drops `w`.
+ * The encoding is canonical: equal images encode to equal bytes. */
 int image_encode(const struct image *im, struct wbuf *w);
 
-/* Decodes a snapshot into `im` (which need not be initialised), validating every field and
- * invariant. On success the caller owns `im` (image_free); on failure (SLUICE_ECORRUPT,
- * SLUICE_EVERSION, SLUICE_ENOMEM; reason in errmsg) `im` is zeroed. */
+/* Decodes a snapshot of any version from IMAGE_FORMAT_VERSION_MIN on into `im` (which need not
+ * be initialised), validating every field and invariant. On success the caller owns `im`
+ * (image_free); on failure (SLUICE_ECORRUPT, SLUICE_EVERSION, SLUICE_ENOMEM; reason in errmsg)
+ * `im` is zeroed. */
 int image_decode(struct image *im, const uint8_t *p, size_t n, char *errmsg);
 
 /* True when the two images hold the same state, field by field (counters included). */

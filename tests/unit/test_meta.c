@@ -117,6 +117,18 @@ static struct image_cmd cmd_register(uint32_t id, const char *host, uint16_t por
 	return c;
 }
 
+/* cmd_register with a peer address (peer_host NULL and peer_port 0 for none). */
+static struct image_cmd cmd_register_peer(uint32_t id, const char *host, uint16_t port,
+					  const char *rack, const char *peer_host,
+					  uint16_t peer_port)
+{
+	struct image_cmd c = cmd_register(id, host, port, rack);
+
+	c.register_node.peer_host = peer_host;
+	c.register_node.peer_port = peer_port;
+	return c;
+}
+
 static struct image_cmd cmd_unregister(uint32_t id)
 {
 	struct image_cmd c;
@@ -229,6 +241,12 @@ static struct image_cmd gen_cmd(struct fx *f)
 				 below(3) == 0 ? NULL : gen_racks[below(3)]);
 		if (c.register_node.port == 0 && below(4) != 0)
 			c.register_node.port = 9092;
+		/* Mostly a peer address; now and then one half of it only. */
+		if (below(4) != 0) {
+			uint16_t peer_port = (uint16_t)(19000 + below(3));
+			c.register_node.peer_host = below(8) == 0 ? NULL : gen_hosts[below(5)];
+			c.register_node.peer_port = below(8) == 0 ? 0 : peer_port;
+		}
 	} else if (k < 15) {
 		c = cmd_unregister(1 + below(8));
 	} else if (k < 45) {
@@ -299,7 +317,8 @@ static int sample_cmds(struct image_cmd *v)
 	static const uint32_t replicas[] = { 3, 1, 2 };
 	int n = 0;
 
-	v[n++] = cmd_register(1, "broker-1.example.com", 9092, "rack-a");
+	v[n++] = cmd_register_peer(1, "broker-1.example.com", 9092, "rack-a", "peer-1.internal",
+				   19093);
 	v[n++] = cmd_register(2, "10.0.0.2", 19092, NULL);
 	v[n++] = cmd_unregister(7);
 	memset(&v[n], 0, sizeof v[n]);
@@ -352,6 +371,26 @@ static void assert_str_eq_opt(const char *a, const char *b)
 		ck_assert_str_eq(a, b);
 }
 
+/* What the encoder writes for a command that decoded from the version 1 bytes `p`, by the
+ * format table in image.c: version 2, and a REGISTER_NODE gains "no peer address" (peer_port 0,
+ * an empty peer_host). */
+static struct wbuf cmd_v1_to_v2(const uint8_t *p, size_t n)
+{
+	struct wbuf w;
+
+	ck_assert_uint_ge(n, 2);
+	ck_assert_uint_eq(p[1], 1);
+	wbuf_init(&w);
+	wbuf_put(&w, p, n);
+	w.data[1] = 2;
+	if (p[0] == IMAGE_CMD_REGISTER_NODE) {
+		wbuf_be16(&w, 0);
+		wbuf_be16(&w, 0);
+	}
+	require(!w.oom);
+	return w;
+}
+
 /* Every command type encodes, decodes to the same fields and re-encodes to the same bytes. */
 START_TEST(test_image_cmd_round_trip_keeps_every_field_of_every_type)
 {
@@ -376,6 +415,8 @@ START_TEST(test_image_cmd_round_trip_keeps_every_field_of_every_type)
 			ck_assert_uint_eq(d.register_node.port, v[i].register_node.port);
 			ck_assert_str_eq(d.register_node.host, v[i].register_node.host);
 			assert_str_eq_opt(d.register_node.rack, v[i].register_node.rack);
+			assert_str_eq_opt(d.register_node.peer_host, v[i].register_node.peer_host);
+			ck_assert_uint_eq(d.register_node.peer_port, v[i].register_node.peer_port);
 			break;
 		case IMAGE_CMD_UNREGISTER_NODE:
 			ck_assert_uint_eq(d.unregister_node.node_id, 7);
@@ -464,7 +505,8 @@ START_TEST(test_image_cmd_decode_rejects_every_truncation)
 END_TEST
 
 /* Random bit and byte flips in commands never crash or leak; what still decodes re-encodes to
- * the same bytes, and applying it either succeeds or leaves the image unchanged. */
+ * the same bytes (or, when the version became 1, to their version 2 form), and applying it
+ * either succeeds or leaves the image unchanged. */
 START_TEST(test_image_cmd_decode_survives_random_flips)
 {
 	struct image_cmd v[SAMPLES_MAX];
@@ -503,8 +545,15 @@ START_TEST(test_image_cmd_decode_survives_random_flips)
 				struct wbuf w2, before = snap(&f.im);
 				struct image_result res;
 				encode_ok(&d, &w2);
-				require(w2.len == w.len);
-				require(memcmp(w2.data, p, w.len) == 0);
+				if (p[1] == 1) {
+					struct wbuf up = cmd_v1_to_v2(p, w.len);
+					require(w2.len == up.len);
+					require(memcmp(w2.data, up.data, up.len) == 0);
+					wbuf_free(&up);
+				} else {
+					require(w2.len == w.len);
+					require(memcmp(w2.data, p, w.len) == 0);
+				}
 				wbuf_free(&w2);
 				rv = image_apply_cmd(&f.im, ++f.index, &d, &res);
 				require(rv != SLUICE_ENOMEM);
@@ -544,6 +593,8 @@ START_TEST(test_image_cmd_decode_rejects_unknown_and_malformed)
 	buf[0] = IMAGE_CMD_REGISTER_NODE;
 	buf[1] = IMAGE_CMD_VERSION + 1;
 	ck_assert_int_eq(image_cmd_decode(&d, buf, w.len, NULL), SLUICE_EVERSION);
+	buf[1] = IMAGE_CMD_VERSION_MIN - 1;
+	ck_assert_int_eq(image_cmd_decode(&d, buf, w.len, NULL), SLUICE_EVERSION);
 	buf[1] = IMAGE_CMD_VERSION;
 	buf[w.len] = 0;
 	ck_assert_int_eq(image_cmd_decode(&d, buf, w.len + 1, NULL), SLUICE_EMALFORMED);
@@ -581,12 +632,15 @@ END_TEST
 START_TEST(test_image_cmd_encode_rejects_what_it_cannot_carry)
 {
 	char longname[TOPICDEF_NAME_BYTES_MAX + 2];
+	char longhost[IMAGE_HOST_BYTES_MAX + 2];
 	struct image_cmd c;
 	struct wbuf w;
 	errmsg_t em = "";
 
 	memset(longname, 'a', sizeof longname - 1);
 	longname[sizeof longname - 1] = '\0';
+	memset(longhost, 'h', sizeof longhost - 1);
+	longhost[sizeof longhost - 1] = '\0';
 	wbuf_init(&w);
 	c = cmd_named(IMAGE_CMD_DELETE_TOPIC, longname);
 	ck_assert_int_eq(image_cmd_encode(&c, &w, em), SLUICE_EINVAL);
@@ -596,6 +650,12 @@ START_TEST(test_image_cmd_encode_rejects_what_it_cannot_carry)
 	c = cmd_register(1, "h", 1, "");
 	ck_assert_int_eq(image_cmd_encode(&c, &w, NULL), SLUICE_EINVAL);
 	c = cmd_register(1, NULL, 1, NULL);
+	ck_assert_int_eq(image_cmd_encode(&c, &w, NULL), SLUICE_EINVAL);
+	/* "" would decode as "no peer host", and a host past the limit would not decode. */
+	c = cmd_register_peer(1, "h", 1, NULL, "", 2);
+	ck_assert_int_eq(image_cmd_encode(&c, &w, em), SLUICE_EINVAL);
+	ck_assert_ptr_nonnull(strstr(em, "peer host"));
+	c = cmd_register_peer(1, "h", 1, NULL, longhost, 2);
 	ck_assert_int_eq(image_cmd_encode(&c, &w, NULL), SLUICE_EINVAL);
 	c = cmd_named(IMAGE_CMD_REASSIGN_PARTITION, "t");
 	c.reassign_partition.nreplicas = IMAGE_REPLICAS_MAX + 1;
@@ -634,6 +694,177 @@ START_TEST(test_image_cmd_largest_create_topic_fits)
 	ck_assert_int_eq(image_cmd_decode(&d, w.data, w.len, NULL), 0);
 	image_cmd_free(&d);
 	wbuf_free(&w);
+	image_free(&f.im);
+}
+END_TEST
+
+/* A REGISTER_NODE in encoding `version` up to its rack (NULL: none), written from the format
+ * table in image.c rather than by image_cmd_encode: all of version 1, the start of version 2. */
+static void reg_head(struct wbuf *w, uint8_t version, uint32_t id, uint16_t port, const char *host,
+		     const char *rack)
+{
+	wbuf_init(w);
+	wbuf_u8(w, IMAGE_CMD_REGISTER_NODE);
+	wbuf_u8(w, version);
+	wbuf_be32(w, id);
+	wbuf_be16(w, port);
+	wbuf_be16(w, (uint16_t)strlen(host));
+	wbuf_put(w, host, strlen(host));
+	wbuf_be16(w, rack != NULL ? (uint16_t)strlen(rack) : 0);
+	if (rack != NULL)
+		wbuf_put(w, rack, strlen(rack));
+	require(!w->oom);
+}
+
+/* Version 1 commands, written byte by byte from the format table, still decode: a
+ * REGISTER_NODE without a peer address (and nothing after its rack), every other type as in
+ * version 2; each re-encodes as version 2. Applied, a version 1 registration states "no peer
+ * address" and so removes one the node had. */
+START_TEST(test_image_cmd_version_1_still_decodes)
+{
+	struct image_cmd v[SAMPLES_MAX], d, c;
+	int n = sample_cmds(v);
+	struct wbuf v1, w, up;
+	struct fx f;
+	errmsg_t em = "";
+	const struct image_node *node;
+
+	reg_head(&v1, 1, 5, 9092, "h5", "r");
+	ck_assert_msg(image_cmd_decode(&d, v1.data, v1.len, em) == 0, "%s", em);
+	ck_assert_int_eq(d.type, IMAGE_CMD_REGISTER_NODE);
+	ck_assert_uint_eq(d.register_node.node_id, 5);
+	ck_assert_uint_eq(d.register_node.port, 9092);
+	ck_assert_str_eq(d.register_node.host, "h5");
+	ck_assert_str_eq(d.register_node.rack, "r");
+	ck_assert_ptr_null(d.register_node.peer_host);
+	ck_assert_uint_eq(d.register_node.peer_port, 0);
+	encode_ok(&d, &w);
+	up = cmd_v1_to_v2(v1.data, v1.len);
+	ck_assert_uint_eq(w.len, up.len);
+	ck_assert_mem_eq(w.data, up.data, up.len);
+	ck_assert_uint_eq(w.data[1], IMAGE_CMD_VERSION);
+	image_cmd_free(&d);
+	wbuf_free(&w);
+	wbuf_free(&up);
+	/* Version 1 has no peer fields: a peer address after the rack is trailing garbage. */
+	reg_head(&w, 1, 5, 9092, "h5", NULL);
+	wbuf_be16(&w, 19093);
+	wbuf_be16(&w, 1);
+	wbuf_put(&w, "p", 1);
+	ck_assert_int_eq(image_cmd_decode(&d, w.data, w.len, NULL), SLUICE_EMALFORMED);
+	wbuf_free(&w);
+
+	/* Every sample without a peer address, taken back to version 1. */
+	for (int i = 0; i < n; i++) {
+		if (v[i].type == IMAGE_CMD_REGISTER_NODE && v[i].register_node.peer_host != NULL)
+			continue;
+		struct wbuf old;
+		encode_ok(&v[i], &w);
+		wbuf_init(&old);
+		wbuf_put(&old, w.data, w.len);
+		old.data[1] = 1;
+		if (v[i].type == IMAGE_CMD_REGISTER_NODE) {
+			static const uint8_t none[4] = { 0 };
+			ck_assert_mem_eq(old.data + old.len - 4, none, 4);
+			old.len -= 4;
+		}
+		ck_assert_msg(image_cmd_decode(&d, old.data, old.len, em) == 0, "type %d: %s",
+			      v[i].type, em);
+		encode_ok(&d, &up);
+		ck_assert_uint_eq(up.len, w.len);
+		ck_assert_mem_eq(up.data, w.data, w.len);
+		image_cmd_free(&d);
+		wbuf_free(&up);
+		wbuf_free(&old);
+		wbuf_free(&w);
+	}
+
+	/* An old node re-registering replaces the whole address, peer included. */
+	fx_init(&f);
+	c = cmd_register_peer(5, "h5", 9092, NULL, "p5", 19092);
+	ck_assert_int_eq(fx_apply(&f, &c, NULL), 0);
+	ck_assert_str_eq(image_node_find(&f.im, 5)->peer_host, "p5");
+	ck_assert_int_eq(image_apply(&f.im, ++f.index, v1.data, v1.len, NULL), 0);
+	node = image_node_find(&f.im, 5);
+	ck_assert_ptr_null(node->peer_host);
+	ck_assert_uint_eq(node->peer_port, 0);
+	ck_assert_str_eq(node->rack, "r");
+	ck_assert(image_invariants(&f.im));
+	wbuf_free(&v1);
+	image_free(&f.im);
+}
+END_TEST
+
+/* The decoder bounds and checks the peer fields like the other strings: a peer host past
+ * IMAGE_HOST_BYTES_MAX, one with a NUL, and any cut inside the peer fields are malformed. One
+ * half of a peer address is well formed bytes, so it decodes, and apply refuses it. */
+START_TEST(test_image_cmd_decode_checks_peer_fields)
+{
+	char host[IMAGE_HOST_BYTES_MAX + 1];
+	struct image_cmd d;
+	struct image_result res;
+	struct wbuf w;
+	struct fx f;
+	size_t peer_at;
+
+	memset(host, 'p', sizeof host);
+	/* IMAGE_HOST_BYTES_MAX decodes; one more byte does not. */
+	reg_head(&w, IMAGE_CMD_VERSION, 5, 9092, "h5", NULL);
+	wbuf_be16(&w, 19092);
+	wbuf_be16(&w, IMAGE_HOST_BYTES_MAX);
+	wbuf_put(&w, host, IMAGE_HOST_BYTES_MAX);
+	ck_assert_int_eq(image_cmd_decode(&d, w.data, w.len, NULL), 0);
+	ck_assert_uint_eq(strlen(d.register_node.peer_host), IMAGE_HOST_BYTES_MAX);
+	image_cmd_free(&d);
+	wbuf_free(&w);
+	reg_head(&w, IMAGE_CMD_VERSION, 5, 9092, "h5", NULL);
+	wbuf_be16(&w, 19092);
+	wbuf_be16(&w, IMAGE_HOST_BYTES_MAX + 1);
+	wbuf_put(&w, host, IMAGE_HOST_BYTES_MAX + 1);
+	ck_assert_int_eq(image_cmd_decode(&d, w.data, w.len, NULL), SLUICE_EMALFORMED);
+	ck_assert_ptr_null(d.mem);
+	wbuf_free(&w);
+
+	/* A NUL in the peer host; then every cut from the start of peer_port on. */
+	reg_head(&w, IMAGE_CMD_VERSION, 5, 9092, "h5", NULL);
+	peer_at = w.len;
+	wbuf_be16(&w, 19092);
+	wbuf_be16(&w, 3);
+	wbuf_put(&w, "p\0p", 3);
+	ck_assert_int_eq(image_cmd_decode(&d, w.data, w.len, NULL), SLUICE_EMALFORMED);
+	w.data[w.len - 2] = 'x';
+	ck_assert_int_eq(image_cmd_decode(&d, w.data, w.len, NULL), 0);
+	ck_assert_str_eq(d.register_node.peer_host, "pxp");
+	image_cmd_free(&d);
+	for (size_t len = peer_at; len < w.len; len++) {
+		uint8_t *p = malloc(len); /* exactly len bytes: ASan sees overreads */
+		memcpy(p, w.data, len);
+		ck_assert_int_eq(image_cmd_decode(&d, p, len, NULL), SLUICE_EMALFORMED);
+		free(p);
+	}
+	wbuf_free(&w);
+
+	/* A peer port without a host, and a host with port 0: apply names the missing half. */
+	fx_init(&f);
+	reg_head(&w, IMAGE_CMD_VERSION, 5, 9092, "h5", NULL);
+	wbuf_be16(&w, 19092);
+	wbuf_be16(&w, 0);
+	ck_assert_int_eq(image_cmd_decode(&d, w.data, w.len, NULL), 0);
+	ck_assert_ptr_null(d.register_node.peer_host);
+	ck_assert_uint_eq(d.register_node.peer_port, 19092);
+	image_cmd_free(&d);
+	ck_assert_int_eq(image_apply(&f.im, ++f.index, w.data, w.len, &res), SLUICE_EINVAL);
+	ck_assert_int_eq(res.field, IMAGE_FIELD_PEER_HOST);
+	wbuf_free(&w);
+	reg_head(&w, IMAGE_CMD_VERSION, 5, 9092, "h5", NULL);
+	wbuf_be16(&w, 0);
+	wbuf_be16(&w, 1);
+	wbuf_put(&w, "p", 1);
+	ck_assert_int_eq(image_apply(&f.im, ++f.index, w.data, w.len, &res), SLUICE_EINVAL);
+	ck_assert_int_eq(res.field, IMAGE_FIELD_PEER_PORT);
+	wbuf_free(&w);
+	ck_assert_uint_eq(f.im.nnodes, 0);
+	ck_assert_uint_eq(f.im.generation, 0);
 	image_free(&f.im);
 }
 END_TEST
@@ -689,11 +920,70 @@ START_TEST(test_image_register_node_adds_updates_and_unregisters)
 }
 END_TEST
 
-/* Bad node ids, hosts, ports and racks are refused, naming the field. */
-START_TEST(test_image_register_node_rejects_bad_fields)
+/* A registration records the node's peer address; a re-registration replaces it with the new
+ * one, or removes it when the new command has none; other nodes keep theirs. */
+START_TEST(test_image_register_node_records_and_replaces_peer_address)
 {
 	struct fx f;
 	struct image_cmd c;
+	const struct image_node *n;
+
+	fx_init(&f);
+	c = cmd_register_peer(4, "broker-4", 9092, "east", "peer-4.internal", 19092);
+	ck_assert_int_eq(fx_apply(&f, &c, NULL), 0);
+	c = cmd_register_peer(2, "broker-2", 9092, NULL, "10.0.0.2", 7000);
+	ck_assert_int_eq(fx_apply(&f, &c, NULL), 0);
+	c = cmd_register(3, "broker-3", 9092, NULL);
+	ck_assert_int_eq(fx_apply(&f, &c, NULL), 0);
+	n = image_node_find(&f.im, 4);
+	ck_assert_str_eq(n->peer_host, "peer-4.internal");
+	ck_assert_uint_eq(n->peer_port, 19092);
+	ck_assert_str_eq(n->host, "broker-4");
+	ck_assert_str_eq(n->rack, "east");
+	n = image_node_find(&f.im, 3);
+	ck_assert_ptr_null(n->peer_host);
+	ck_assert_uint_eq(n->peer_port, 0);
+
+	/* Moved to another peer listener. */
+	c = cmd_register_peer(4, "broker-4", 9092, "east", "peer-4b.internal", 19093);
+	ck_assert_int_eq(fx_apply(&f, &c, NULL), 0);
+	n = image_node_find(&f.im, 4);
+	ck_assert_str_eq(n->peer_host, "peer-4b.internal");
+	ck_assert_uint_eq(n->peer_port, 19093);
+	ck_assert_uint_eq(n->changed_gen, f.im.generation);
+
+	/* Registered again without one: the peer address goes. */
+	c = cmd_register(4, "broker-4", 9092, "east");
+	ck_assert_int_eq(fx_apply(&f, &c, NULL), 0);
+	n = image_node_find(&f.im, 4);
+	ck_assert_ptr_null(n->peer_host);
+	ck_assert_uint_eq(n->peer_port, 0);
+	ck_assert_uint_eq(n->changed_gen, f.im.generation);
+
+	/* A node that had none gains one; unregistering keeps the address with the node. */
+	c = cmd_register_peer(3, "broker-3", 9092, NULL, "broker-3", 9093);
+	ck_assert_int_eq(fx_apply(&f, &c, NULL), 0);
+	c = cmd_unregister(3);
+	ck_assert_int_eq(fx_apply(&f, &c, NULL), 0);
+	n = image_node_find(&f.im, 3);
+	ck_assert(!n->registered);
+	ck_assert_str_eq(n->peer_host, "broker-3");
+	ck_assert_uint_eq(n->peer_port, 9093);
+	n = image_node_find(&f.im, 2);
+	ck_assert_str_eq(n->peer_host, "10.0.0.2");
+	ck_assert_uint_eq(n->peer_port, 7000);
+	ck_assert(image_invariants(&f.im));
+	image_free(&f.im);
+}
+END_TEST
+
+/* Bad node ids, hosts, ports, racks and peer addresses are refused, naming the field. */
+START_TEST(test_image_register_node_rejects_bad_fields)
+{
+	char longhost[IMAGE_HOST_BYTES_MAX + 2];
+	struct fx f;
+	struct image_cmd c;
+	struct image_result res;
 
 	fx_init(&f);
 	fx_nodes(&f, 1, NULL);
@@ -709,10 +999,34 @@ START_TEST(test_image_register_node_rejects_bad_fields)
 	expect_reject(&f, &c, SLUICE_EINVAL, IMAGE_FIELD_PORT);
 	c = cmd_register(2, "h", 1, "r\t1");
 	expect_reject(&f, &c, SLUICE_EINVAL, IMAGE_FIELD_RACK);
+	/* A peer address is both halves or neither, and its host is a host. */
+	c = cmd_register_peer(2, "h", 1, NULL, "p", 0);
+	expect_reject(&f, &c, SLUICE_EINVAL, IMAGE_FIELD_PEER_PORT);
+	c = cmd_register_peer(2, "h", 1, NULL, NULL, 2);
+	expect_reject(&f, &c, SLUICE_EINVAL, IMAGE_FIELD_PEER_HOST);
+	c = cmd_register_peer(2, "h", 1, NULL, "a host", 2);
+	expect_reject(&f, &c, SLUICE_EINVAL, IMAGE_FIELD_PEER_HOST);
+	c = cmd_register_peer(2, "h", 1, NULL, "p\x7f", 2);
+	expect_reject(&f, &c, SLUICE_EINVAL, IMAGE_FIELD_PEER_HOST);
+	/* Too long for the encoding too (see the encoder test), so only a check can see it. */
+	memset(longhost, 'p', sizeof longhost - 1);
+	longhost[sizeof longhost - 1] = '\0';
+	c = cmd_register_peer(2, "h", 1, NULL, longhost, 2);
+	ck_assert_int_eq(image_check(&f.im, &c, &res), SLUICE_EINVAL);
+	ck_assert_int_eq(res.field, IMAGE_FIELD_PEER_HOST);
+	ck_assert_ptr_nonnull(strstr(res.errmsg, "peer host"));
+	longhost[IMAGE_HOST_BYTES_MAX] = '\0';
+	ck_assert_int_eq(image_check(&f.im, &c, &res), 0);
 	/* A re-registration with a bad address keeps the old one. */
+	c = cmd_register_peer(1, "h1", 9001, NULL, "p1", 19001);
+	ck_assert_int_eq(fx_apply(&f, &c, NULL), 0);
 	c = cmd_register(1, "h", 0, NULL);
 	expect_reject(&f, &c, SLUICE_EINVAL, IMAGE_FIELD_PORT);
+	c = cmd_register_peer(1, "h", 1, NULL, "p", 0);
+	expect_reject(&f, &c, SLUICE_EINVAL, IMAGE_FIELD_PEER_PORT);
 	ck_assert_str_eq(image_node_find(&f.im, 1)->host, "h1");
+	ck_assert_str_eq(image_node_find(&f.im, 1)->peer_host, "p1");
+	ck_assert_uint_eq(image_node_find(&f.im, 1)->peer_port, 19001);
 	image_free(&f.im);
 }
 END_TEST
@@ -1320,6 +1634,15 @@ END_TEST
 
 /* ---- snapshot ---- */
 
+static uint32_t nodes_with_peer(const struct image *im)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < im->nnodes; i++)
+		n += im->nodes[i].peer_host != NULL;
+	return n;
+}
+
 /* A snapshot decodes to an image equal to the live one, which encodes to the same bytes. */
 START_TEST(test_image_snapshot_round_trip_equals_live_image)
 {
@@ -1338,6 +1661,7 @@ START_TEST(test_image_snapshot_round_trip_equals_live_image)
 
 	gen_apply(&f, 1, 1500);
 	ck_assert_uint_gt(f.im.ntopics, 0);
+	ck_assert_msg(nodes_with_peer(&f.im) > 0, "the generator registers peer addresses");
 	a = snap(&f.im);
 	ck_assert_msg(image_decode(&copy, a.data, a.len, em) == 0, "%s", em);
 	ck_assert(image_equal(&f.im, &copy));
@@ -1405,6 +1729,7 @@ START_TEST(test_image_snapshot_validates_fields_behind_the_crc)
 	rng_seed(9);
 	fx_init(&f);
 	gen_apply(&f, 1, 400);
+	ck_assert_uint_gt(nodes_with_peer(&f.im), 0);
 	a = snap(&f.im);
 	for (int iter = 0; iter < 20000; iter++) {
 		uint8_t *p = malloc(a.len);
@@ -1440,6 +1765,252 @@ START_TEST(test_image_snapshot_validates_fields_behind_the_crc)
 	be16_put(a.data + 4, IMAGE_FORMAT_VERSION + 1);
 	reseal(a.data, a.len);
 	require(image_decode(&copy, a.data, a.len, NULL) == SLUICE_EVERSION);
+	wbuf_free(&a);
+	image_free(&f.im);
+}
+END_TEST
+
+static void put_str_v1(struct wbuf *w, const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+
+	wbuf_be16(w, (uint16_t)n);
+	wbuf_put(w, s, n);
+}
+
+/* A version 1 snapshot of `im`, written independently of image_encode from the format table in
+ * image.c: the nodes end after rack. `im`'s nodes must have no peer address. */
+static struct wbuf snap_v1(const struct image *im)
+{
+	struct wbuf w;
+
+	wbuf_init(&w);
+	wbuf_put(&w, "SLMI", 4);
+	wbuf_be16(&w, 1);
+	wbuf_be16(&w, 0);
+	wbuf_be32(&w, 0); /* payload_bytes, patched below */
+	wbuf_be64(&w, im->last_applied_index);
+	wbuf_be64(&w, im->generation);
+	wbuf_be64(&w, (uint64_t)im->next_producer_id);
+	wbuf_be64(&w, im->next_group_id);
+	put_str_v1(&w, im->cluster_id);
+	wbuf_be32(&w, im->nnodes);
+	for (uint32_t i = 0; i < im->nnodes; i++) {
+		const struct image_node *n = &im->nodes[i];
+		ck_assert_ptr_null(n->peer_host);
+		wbuf_be32(&w, n->id);
+		wbuf_be16(&w, n->port);
+		wbuf_u8(&w, n->registered);
+		wbuf_be64(&w, n->changed_gen);
+		put_str_v1(&w, n->host);
+		put_str_v1(&w, n->rack);
+	}
+	wbuf_be32(&w, im->ntopics);
+	for (uint32_t i = 0; i < im->ntopics; i++) {
+		const struct image_topic *t = im->topics[i];
+		put_str_v1(&w, t->name);
+		wbuf_put(&w, t->id, 16);
+		wbuf_be16(&w, (uint16_t)t->replication_factor);
+		wbuf_be64(&w, t->created_gen);
+		wbuf_be64(&w, t->changed_gen);
+		wbuf_be16(&w, t->nconfigs);
+		for (uint16_t j = 0; j < t->nconfigs; j++) {
+			put_str_v1(&w, t->configs[j].key);
+			put_str_v1(&w, t->configs[j].value);
+		}
+		wbuf_be32(&w, (uint32_t)t->npartitions);
+		for (int32_t p = 0; p < t->npartitions; p++) {
+			const struct image_partition *pp = &t->partitions[p];
+			wbuf_be64(&w, pp->group_id);
+			wbuf_be64(&w, pp->changed_gen);
+			wbuf_u8(&w, pp->nreplicas);
+			for (uint8_t r = 0; r < pp->nreplicas; r++)
+				wbuf_be32(&w, pp->replicas[r]);
+		}
+	}
+	be32_put(w.data + 8, (uint32_t)(w.len - 12));
+	wbuf_be32(&w, crc32c(0, w.data, w.len));
+	require(!w.oom);
+	return w;
+}
+
+/* A snapshot with the header of `a` (magic, version) around the first `payload` bytes of its
+ * payload, with a matching length and CRC: a cut that the framing cannot see. */
+static struct wbuf reframe(const struct wbuf *a, size_t payload)
+{
+	struct wbuf w;
+
+	ck_assert_uint_le(payload + 16, a->len);
+	wbuf_init(&w);
+	wbuf_put(&w, a->data, 8);
+	wbuf_be32(&w, (uint32_t)payload);
+	wbuf_put(&w, a->data + 12, payload);
+	wbuf_be32(&w, crc32c(0, w.data, w.len));
+	require(!w.oom);
+	return w;
+}
+
+/* Every cut of the payload, framed with a valid length and CRC, is refused field by field. */
+static void expect_every_cut_rejected(const struct wbuf *a)
+{
+	struct image copy;
+
+	for (size_t len = 0; len + 16 < a->len; len++) {
+		struct wbuf b = reframe(a, len);
+		int rv = image_decode(&copy, b.data, b.len, NULL);
+		if (rv != SLUICE_ECORRUPT)
+			ck_abort_msg("payload cut at %zu of %zu: %s", len, a->len - 16,
+				     err_name(rv));
+		require(copy.nodes == NULL && copy.topics == NULL);
+		wbuf_free(&b);
+	}
+}
+
+/* A small image: nodes with and without racks, one unregistered, and a topic with configs; with
+ * `peer_port_2` other than 0, nodes 2 and 3 have peer addresses (node 2's on that port). */
+static void fx_mixed(struct fx *f, uint16_t peer_port_2)
+{
+	static const char *const racks[] = { "r0", NULL, "r1", NULL };
+	struct image_cmd c;
+
+	fx_init(f);
+	fx_nodes(f, 4, racks);
+	if (peer_port_2 != 0) {
+		c = cmd_register_peer(2, "h2", 9002, NULL, "peer-2.internal", peer_port_2);
+		ck_assert_int_eq(fx_apply(f, &c, NULL), 0);
+		c = cmd_register_peer(3, "h3", 9003, "r1", "10.1.0.3", 7000);
+		ck_assert_int_eq(fx_apply(f, &c, NULL), 0);
+	}
+	c = cmd_create(f, "orders", 4, 3);
+	c.create_topic.nconfigs = 1;
+	c.create_topic.configs[0] = (struct image_cmd_config){ "retention.ms", "1000" };
+	ck_assert_int_eq(fx_apply(f, &c, NULL), 0);
+	c = cmd_unregister(4);
+	ck_assert_int_eq(fx_apply(f, &c, NULL), 0);
+}
+
+/* Peer addresses survive a version 2 snapshot; image_equal sees a difference in them; every
+ * cut of the payload behind a valid CRC, the new fields included, is refused. */
+START_TEST(test_image_snapshot_keeps_peer_addresses)
+{
+	struct fx f, g;
+	struct image copy;
+	struct wbuf a, b;
+	errmsg_t em = "";
+
+	fx_mixed(&f, 19002);
+	a = snap(&f.im);
+	ck_assert_uint_eq(be16_get(a.data + 4), IMAGE_FORMAT_VERSION);
+	ck_assert_msg(image_decode(&copy, a.data, a.len, em) == 0, "%s", em);
+	ck_assert(image_equal(&f.im, &copy));
+	ck_assert_str_eq(image_node_find(&copy, 2)->peer_host, "peer-2.internal");
+	ck_assert_uint_eq(image_node_find(&copy, 2)->peer_port, 19002);
+	ck_assert_str_eq(image_node_find(&copy, 3)->peer_host, "10.1.0.3");
+	ck_assert_uint_eq(image_node_find(&copy, 3)->peer_port, 7000);
+	ck_assert_ptr_null(image_node_find(&copy, 1)->peer_host);
+	ck_assert_uint_eq(image_node_find(&copy, 1)->peer_port, 0);
+	b = snap(&copy);
+	ck_assert_uint_eq(a.len, b.len);
+	ck_assert_mem_eq(a.data, b.data, a.len);
+	expect_every_cut_rejected(&a);
+	wbuf_free(&b);
+	image_free(&copy);
+
+	/* The same history but one peer port: not equal, not the same bytes. */
+	fx_mixed(&g, 19003);
+	ck_assert(!image_equal(&f.im, &g.im));
+	ck_assert(!snap_same(&a, &g.im));
+	wbuf_free(&a);
+	image_free(&g.im);
+	image_free(&f.im);
+}
+END_TEST
+
+/* A version 1 snapshot (written here from the format table) still decodes, to an image without
+ * peer addresses equal to the live one, which then encodes as version 2; its payload cut
+ * anywhere is refused; and each version's payload read as the other is corrupt. */
+START_TEST(test_image_snapshot_version_1_still_decodes)
+{
+	struct fx f;
+	struct image copy;
+	struct wbuf a, b;
+	struct image_cmd c;
+	errmsg_t em = "";
+
+	fx_mixed(&f, 0);
+	a = snap_v1(&f.im);
+	ck_assert_msg(image_decode(&copy, a.data, a.len, em) == 0, "%s", em);
+	ck_assert(image_equal(&f.im, &copy));
+	ck_assert(image_invariants(&copy));
+	for (uint32_t i = 0; i < copy.nnodes; i++) {
+		ck_assert_ptr_null(copy.nodes[i].peer_host);
+		ck_assert_uint_eq(copy.nodes[i].peer_port, 0);
+	}
+	b = snap(&copy);
+	ck_assert_uint_eq(be16_get(b.data + 4), IMAGE_FORMAT_VERSION);
+	ck_assert(snap_same(&b, &f.im));
+	/* Version 2 spends four bytes per node on "no peer address". */
+	ck_assert_uint_eq(b.len, a.len + 4 * f.im.nnodes);
+	expect_every_cut_rejected(&a);
+	image_free(&copy);
+
+	/* The version decides the layout: each payload under the other's number is refused. */
+	be16_put(a.data + 4, 2);
+	reseal(a.data, a.len);
+	ck_assert_int_eq(image_decode(&copy, a.data, a.len, NULL), SLUICE_ECORRUPT);
+	wbuf_free(&a);
+	wbuf_free(&b);
+	c = cmd_register_peer(1, "h1", 9001, "r0", "p1", 19001);
+	ck_assert_int_eq(fx_apply(&f, &c, NULL), 0);
+	b = snap(&f.im);
+	be16_put(b.data + 4, 1);
+	reseal(b.data, b.len);
+	ck_assert_int_eq(image_decode(&copy, b.data, b.len, NULL), SLUICE_ECORRUPT);
+	wbuf_free(&b);
+	image_free(&f.im);
+}
+END_TEST
+
+/* Behind a valid CRC, a node's peer address must be whole and a valid host: a port without a
+ * host, a host without a port and a host with a space are corrupt. */
+START_TEST(test_image_snapshot_rejects_half_or_bad_peer_address)
+{
+	struct fx f;
+	struct image copy;
+	struct wbuf a;
+	struct image_cmd c;
+	/* One node, no topics: the payload ends with the node's peer_port, peer_host, then
+	 * topic_count (0) and the CRC. */
+	const size_t tail = 4 + 4;
+
+	fx_init(&f);
+	c = cmd_register(1, "h1", 9001, NULL);
+	ck_assert_int_eq(fx_apply(&f, &c, NULL), 0);
+	a = snap(&f.im);
+	ck_assert_uint_eq(be16_get(a.data + a.len - tail - 4), 0); /* peer_port */
+	ck_assert_uint_eq(be16_get(a.data + a.len - tail - 2), 0); /* peer_host length */
+	be16_put(a.data + a.len - tail - 4, 19001);
+	reseal(a.data, a.len);
+	ck_assert_int_eq(image_decode(&copy, a.data, a.len, NULL), SLUICE_ECORRUPT);
+	wbuf_free(&a);
+
+	c = cmd_register_peer(1, "h1", 9001, NULL, "p1", 19001);
+	ck_assert_int_eq(fx_apply(&f, &c, NULL), 0);
+	a = snap(&f.im);
+	ck_assert_mem_eq(a.data + a.len - tail - 2, "p1", 2);
+	ck_assert_uint_eq(be16_get(a.data + a.len - tail - 6), 19001);
+	be16_put(a.data + a.len - tail - 6, 0);
+	reseal(a.data, a.len);
+	ck_assert_int_eq(image_decode(&copy, a.data, a.len, NULL), SLUICE_ECORRUPT);
+	be16_put(a.data + a.len - tail - 6, 19001);
+	a.data[a.len - tail - 1] = ' ';
+	reseal(a.data, a.len);
+	ck_assert_int_eq(image_decode(&copy, a.data, a.len, NULL), SLUICE_ECORRUPT);
+	a.data[a.len - tail - 1] = '1';
+	reseal(a.data, a.len);
+	ck_assert_int_eq(image_decode(&copy, a.data, a.len, NULL), 0);
+	ck_assert(image_equal(&f.im, &copy));
+	image_free(&copy);
 	wbuf_free(&a);
 	image_free(&f.im);
 }
@@ -1533,11 +2104,14 @@ int main(void)
 	tcase_add_test(tc, test_image_cmd_decode_rejects_unknown_and_malformed);
 	tcase_add_test(tc, test_image_cmd_encode_rejects_what_it_cannot_carry);
 	tcase_add_test(tc, test_image_cmd_largest_create_topic_fits);
+	tcase_add_test(tc, test_image_cmd_version_1_still_decodes);
+	tcase_add_test(tc, test_image_cmd_decode_checks_peer_fields);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("apply");
 	tcase_add_test(tc, test_image_init_checks_cluster_id);
 	tcase_add_test(tc, test_image_register_node_adds_updates_and_unregisters);
+	tcase_add_test(tc, test_image_register_node_records_and_replaces_peer_address);
 	tcase_add_test(tc, test_image_register_node_rejects_bad_fields);
 	tcase_add_test(tc, test_image_create_topic_places_and_numbers_groups);
 	tcase_add_test(tc, test_image_create_topic_rejections_leave_image_unchanged);
@@ -1565,6 +2139,9 @@ int main(void)
 	tcase_add_test(tc, test_image_snapshot_rejects_every_truncation_and_flip);
 	tcase_add_test(tc, test_image_snapshot_validates_fields_behind_the_crc);
 	tcase_add_test(tc, test_image_replay_on_restored_snapshot_matches_original);
+	tcase_add_test(tc, test_image_snapshot_keeps_peer_addresses);
+	tcase_add_test(tc, test_image_snapshot_version_1_still_decodes);
+	tcase_add_test(tc, test_image_snapshot_rejects_half_or_bad_peer_address);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("topicdef");
