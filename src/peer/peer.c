@@ -176,7 +176,8 @@ struct peer_node {
 	uint32_t id;
 	char host[PEER_HOST_BYTES_MAX + 1];
 	uint16_t port;
-	char addr[PEER_ADDR_BYTES_MAX]; /* host:port, for dials and logs */
+	char addr[PEER_ADDR_BYTES_MAX]; /* host:port, for dials and logs ("" when unknown) */
+	enum peer_dial dial;            /* who dials (peer.h) */
 	struct peer_conn *conn;         /* invariant 2 */
 	uv_timer_t redial;              /* dialling side: the backoff before the next dial */
 	unsigned backoff_ms;            /* the next backoff */
@@ -329,11 +330,21 @@ static struct peer_node *node_find(const struct peer_net *n, uint32_t id)
 	return NULL;
 }
 
-/* Our id is the lower one: we dial this node (peer.h). */
+/* Whether we dial this node (peer.h, enum peer_dial); never without an address. */
 static bool node_we_dial(const struct peer_node *node)
 {
-	return node->net->cfg.node_id < node->id;
+	switch (node->dial) {
+	case PEER_DIAL_OUT:
+		return node->port != 0;
+	case PEER_DIAL_IN:
+		return false;
+	default:
+		return node->port != 0 && node->net->cfg.node_id < node->id;
+	}
 }
+
+static struct peer_node *node_new(struct peer_net *n, uint32_t id, const char *host,
+				  uint16_t port, enum peer_dial dial);
 
 /* Bytes that count against queue_bytes_max for `node` (invariant 3). */
 static size_t node_held_bytes(const struct peer_node *node)
@@ -808,15 +819,24 @@ static void hello_recv(struct peer_conn *c, const uint8_t *p)
 	}
 
 	struct peer_node *node = node_find(n, from);
+	if (node == NULL && n->cfg.accept_unknown && from != 0 && from != self) {
+		/* A node that knows us before we know it (one joining the cluster): it dials. */
+		node = node_new(n, from, NULL, 0, PEER_DIAL_IN);
+		if (node == NULL) {
+			conn_reject(c, "HELLO from node %" PRIu32 ": cannot add it (%u nodes known)",
+				    from, n->nodes_count);
+			return;
+		}
+	}
 	if (node == NULL) {
 		conn_reject(c, "HELLO from unknown node %" PRIu32, from);
 		return;
 	}
-	if (from >= self) {
+	if (node_we_dial(node)) {
 		conn_reject(c,
-			    "HELLO from node %" PRIu32 ", whose id is not below ours (%" PRIu32
-			    "): it must wait for us to dial",
-			    from, self);
+			    "HELLO from node %" PRIu32 ", which we dial (%s): it must wait for us",
+			    from, node->dial == PEER_DIAL_OUT ? "it joined through us" :
+							       "its id is above ours");
 		return;
 	}
 	if (node->conn != NULL) {
@@ -1433,42 +1453,32 @@ err_after_handles:
 	return rv;
 }
 
-int peer_net_add_node(struct peer_net *n, uint32_t id, const char *host, uint16_t port)
+/* Creates node `id` (not known yet); host NULL: no address (it dials us). NULL when full or out
+ * of memory. */
+static struct peer_node *node_new(struct peer_net *n, uint32_t id, const char *host,
+				  uint16_t port, enum peer_dial dial)
 {
-	struct peer_node *node;
-
-	if (n->closing)
-		return SLUICE_ECLOSED;
-	if (id == 0 || id == n->cfg.node_id || host == NULL || host[0] == '\0' ||
-	    strlen(host) > PEER_HOST_BYTES_MAX || port == 0)
-		return SLUICE_EINVAL;
-	node = node_find(n, id);
-	if (node != NULL) {
-		snprintf(node->host, sizeof node->host, "%s", host);
-		node->port = port;
-		snprintf(node->addr, sizeof node->addr, "%s:%u", host, (unsigned)port);
-		SLOG_INFO(PEER_MODULE, "msg=\"node address updated\" node=%" PRIu32 " addr=%s", id,
-			  node->addr);
-		return 0;
-	}
 	if (n->nodes_count == PEER_NODES_MAX)
-		return SLUICE_ERANGE;
+		return NULL;
 	if (n->nodes_count == n->nodes_cap) {
 		unsigned cap = n->nodes_cap == 0 ? 8 : n->nodes_cap * 2;
 		struct peer_node **nodes = realloc(n->nodes, cap * sizeof *nodes);
 		if (nodes == NULL)
-			return SLUICE_ENOMEM;
+			return NULL;
 		n->nodes = nodes;
 		n->nodes_cap = cap;
 	}
-	node = calloc(1, sizeof *node);
+	struct peer_node *node = calloc(1, sizeof *node);
 	if (node == NULL)
-		return SLUICE_ENOMEM;
+		return NULL;
 	node->net = n;
 	node->id = id;
-	snprintf(node->host, sizeof node->host, "%s", host);
-	node->port = port;
-	snprintf(node->addr, sizeof node->addr, "%s:%u", host, (unsigned)port);
+	node->dial = dial;
+	if (host != NULL) {
+		snprintf(node->host, sizeof node->host, "%s", host);
+		node->port = port;
+		snprintf(node->addr, sizeof node->addr, "%s:%u", host, (unsigned)port);
+	}
 	node->backoff_ms = n->cfg.backoff_ms_min;
 	list_init(&node->queue);
 	list_init(&node->flush_link);
@@ -1477,7 +1487,48 @@ int peer_net_add_node(struct peer_net *n, uint32_t id, const char *host, uint16_
 	n->handles_open++;
 	n->nodes[n->nodes_count++] = node;
 	SLOG_INFO(PEER_MODULE, "msg=\"node added\" node=%" PRIu32 " addr=%s dial=%s", id,
-		  node->addr, node_we_dial(node) ? "yes" : "no");
+		  node->addr[0] ? node->addr : "-", node_we_dial(node) ? "yes" : "no");
+	return node;
+}
+
+int peer_net_add_node(struct peer_net *n, uint32_t id, const char *host, uint16_t port)
+{
+	return peer_net_add_node_dial(n, id, host, port, PEER_DIAL_AUTO);
+}
+
+int peer_net_add_node_dial(struct peer_net *n, uint32_t id, const char *host, uint16_t port,
+			   enum peer_dial dial)
+{
+	struct peer_node *node;
+
+	if (n->closing)
+		return SLUICE_ECLOSED;
+	bool no_addr = host == NULL && port == 0;
+	if (id == 0 || id == n->cfg.node_id || (no_addr && dial != PEER_DIAL_IN) ||
+	    (!no_addr && (host == NULL || host[0] == '\0' || strlen(host) > PEER_HOST_BYTES_MAX ||
+			  port == 0)))
+		return SLUICE_EINVAL;
+	node = node_find(n, id);
+	if (node != NULL) {
+		bool was_dialling = node_we_dial(node);
+		if (!no_addr && (node->port != port || strcmp(node->host, host) != 0)) {
+			snprintf(node->host, sizeof node->host, "%s", host);
+			node->port = port;
+			snprintf(node->addr, sizeof node->addr, "%s:%u", host, (unsigned)port);
+			SLOG_INFO(PEER_MODULE,
+				  "msg=\"node address updated\" node=%" PRIu32 " addr=%s", id,
+				  node->addr);
+		}
+		node->dial = dial;
+		if (node_we_dial(node) && !was_dialling && node->conn == NULL)
+			uv_timer_start(&node->redial, redial_cb, 0, 0);
+		else if (!node_we_dial(node))
+			uv_timer_stop(&node->redial);
+		return 0;
+	}
+	node = node_new(n, id, host, port, dial);
+	if (node == NULL)
+		return n->nodes_count == PEER_NODES_MAX ? SLUICE_ERANGE : SLUICE_ENOMEM;
 	if (node_we_dial(node))
 		uv_timer_start(&node->redial, redial_cb, 0, 0);
 	return 0;

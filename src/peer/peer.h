@@ -3,10 +3,13 @@
  * between the two nodes (Raft messages of every group, leadership announcements, controller
  * requests, log catch-up), as frames tagged with a channel.
  *
- * The node with the lower id dials; the other accepts. The dialer sends a HELLO (format version,
- * cluster id hash, its node id, the id it meant to reach) first and the acceptor answers with its
- * own; a connection with another format version, a wrong cluster id, an unknown node id, a node
- * dialling the wrong way, or one that reached the wrong node is closed with a log line. Frames
+ * By default the node with the lower id dials and the other accepts; a node can be declared
+ * with the other direction (peer_net_add_node_dial: a node joining a cluster dials the voters,
+ * which learn of it from its HELLO when accept_unknown is set). The dialer sends a HELLO
+ * (format version, cluster id hash, its node id, the id it meant to reach) first and the
+ * acceptor answers with its own; a connection with another format version, a wrong cluster id,
+ * an unknown node id (unless accept_unknown), a node dialling the wrong way, or one that
+ * reached the wrong node is closed with a log line. Frames
  * queued in one loop turn go out in one write (coalescing: heartbeats of many groups share a
  * packet). Each peer has a bounded send queue (`queue_bytes_max`): a send that does not fit is
  * refused with SLUICE_EBUSY, so a slow or dead peer never grows memory without limit (Raft
@@ -48,6 +51,13 @@ enum peer_channel {
 	PEER_CHANNEL_CATCHUP = 4, /* log range fetches for snapshot installs */
 };
 
+/* Who opens the connection to a node. */
+enum peer_dial {
+	PEER_DIAL_AUTO, /* the node with the lower id dials */
+	PEER_DIAL_OUT,  /* we dial it */
+	PEER_DIAL_IN,   /* it dials us (we may not know its address) */
+};
+
 struct peer_config {
 	uint32_t node_id;            /* > 0 */
 	uint64_t cluster_id_hash;    /* peers must agree */
@@ -62,6 +72,8 @@ struct peer_config {
 	unsigned connect_timeout_ms; /* default 2000; 0: none */
 	unsigned idle_timeout_ms;    /* default 10000; peers send a keepalive every third of it;
 				      * 0: no idle timeout and no keepalives */
+	bool accept_unknown;         /* accept a HELLO from a node not added yet (it becomes a
+				      * PEER_DIAL_IN node without an address); default false */
 };
 
 void peer_config_default(struct peer_config *c);
@@ -90,6 +102,11 @@ int peer_net_start(uv_loop_t *loop, const struct peer_config *cfg, peer_recv_cb 
  * (id 0 or ours, empty or over-long host, port 0), SLUICE_ERANGE (too many nodes),
  * SLUICE_ECLOSED (closing) or SLUICE_ENOMEM. */
 int peer_net_add_node(struct peer_net *n, uint32_t id, const char *host, uint16_t port);
+/* peer_net_add_node with an explicit direction. With PEER_DIAL_IN, `host` NULL and `port` 0
+ * declare a node whose address we do not know (it dials us). Calling it for a known node changes
+ * its direction too (and its address unless none is given). */
+int peer_net_add_node_dial(struct peer_net *n, uint32_t id, const char *host, uint16_t port,
+			   enum peer_dial dial);
 
 /* Queues one frame (the concatenation of iov) for `node`: 0, SLUICE_EBUSY when the peer's queue
  * is full (counted in dropped_full), SLUICE_ENOTFOUND for an unknown node, SLUICE_ETOOLARGE over

@@ -893,6 +893,64 @@ START_TEST(test_peer_wrong_cluster_id_is_rejected)
 }
 END_TEST
 
+/* A node joining a cluster (higher id, known to nobody) dials the members itself
+ * (PEER_DIAL_OUT); members with accept_unknown take its HELLO, learn the node from it and talk
+ * back over that connection; a member without accept_unknown refuses it. When the joiner later
+ * becomes known with an address and PEER_DIAL_IN, the member still does not dial it. */
+START_TEST(test_peer_joining_node_dials_members_that_accept_unknown_nodes)
+{
+	struct pair p12 = { 1, 2 };
+	uint32_t three = 3;
+
+	for (uint32_t i = 1; i <= 3; i++) {
+		tnet_config(i);
+		fx.nets[i].cfg.accept_unknown = i != 3;
+		tnet_start(i);
+	}
+	/* 1 and 2 know each other; 3 (the joiner) knows 1 and 2 and dials them. */
+	tnet_meet(1, 2);
+	tnet_meet(2, 2);
+	ck_assert_int_eq(peer_net_add_node_dial(fx.nets[3].net, 1, "127.0.0.1", fx.nets[1].port,
+						 PEER_DIAL_OUT), 0);
+	ck_assert_int_eq(peer_net_add_node_dial(fx.nets[3].net, 2, "127.0.0.1", fx.nets[2].port,
+						 PEER_DIAL_OUT), 0);
+	WAIT(linked, &p12);
+	struct pair p31 = { 3, 1 }, p32 = { 3, 2 };
+	WAIT(linked, &p31);
+	WAIT(linked, &p32);
+	ck_assert(log_line_has("node added", "node=3", "dial=no"));
+	/* Frames both ways over the joiner's connections. */
+	send_frames(1, 3, PEER_CHANNEL_RAFT, 5, 64);
+	send_frames(3, 1, PEER_CHANNEL_CONTROL, 5, 64);
+	send_frames(2, 3, PEER_CHANNEL_LEADERS, 5, 64);
+	WAIT(all_delivered, &three);
+	/* Learning the joiner's address with PEER_DIAL_IN changes nothing: no second dial. */
+	ck_assert_int_eq(peer_net_add_node_dial(fx.nets[1].net, 3, "127.0.0.1", fx.nets[3].port,
+						 PEER_DIAL_IN), 0);
+	run_for(100);
+	struct peer_stats s;
+	peer_net_stats(fx.nets[1].net, &s);
+	ck_assert_uint_eq(s.rejected, 0);
+	ck_assert_uint_eq(fx.nets[1].ups[3], 1);
+	/* The joiner refuses a HELLO from a node it does not know (no accept_unknown). */
+	ck_assert_uint_eq(fx.nets[3].ups[4], 0);
+	struct raw r = { 0 };
+	r.out_len = hello_frame(r.out, 4, 3, CLUSTER);
+	raw_connect(&r, fx.nets[3].port);
+	WAIT(raw_eof, &r);
+	ck_assert(log_line_has("HELLO from unknown node 4", "dir=in", NULL));
+	raw_close(&r);
+	/* The member restarts: the joiner redials it and the link comes back. */
+	tnet_close(1);
+	tnet_config(1); /* the same port */
+	fx.nets[1].cfg.accept_unknown = true;
+	tnet_start(1);
+	tnet_meet(1, 2);
+	WAIT(linked, &p12);
+	WAIT(linked, &p31);
+}
+END_TEST
+
 /* HELLOs from a node the acceptor does not know, from a node with a higher id (it must not
  * dial), meant for another node, or of another format version are refused, each with its
  * reason; a valid HELLO from a raw socket gets the acceptor's HELLO back. */
@@ -904,7 +962,7 @@ START_TEST(test_peer_bad_hellos_are_rejected_with_their_reason)
 		const char *why;
 	} cases[] = {
 		{ 4, 2, PEER_FORMAT_VERSION, "HELLO from unknown node 4" },
-		{ 3, 2, PEER_FORMAT_VERSION, "whose id is not below ours (2)" },
+		{ 3, 2, PEER_FORMAT_VERSION, "HELLO from node 3, which we dial (its id is above ours)" },
 		{ 1, 3, PEER_FORMAT_VERSION, "meant for node 3, we are 2" },
 		{ 1, 2, 9, "format version 9, ours 1" },
 	};
@@ -1164,6 +1222,7 @@ static Suite *peer_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_peer_wrong_cluster_id_is_rejected);
 	tcase_add_test(tc, test_peer_bad_hellos_are_rejected_with_their_reason);
+	tcase_add_test(tc, test_peer_joining_node_dials_members_that_accept_unknown_nodes);
 	tcase_add_test(tc, test_peer_silent_acceptor_makes_the_dial_time_out);
 	suite_add_tcase(s, tc);
 
