@@ -75,7 +75,12 @@
 _Static_assert(IMAGE_REPLICAS_MAX == CONS_REPLICAS_MAX,
 	       "a partition's replica list must fit a Raft group's configuration");
 
-enum { CTL_SUBMIT = 1, CTL_RESULT = 2, CTL_ELECT = 3 };
+enum { CTL_SUBMIT = 1, CTL_RESULT = 2, CTL_ELECT = 3, CTL_LEADER = 4 };
+
+/* A committed registration not yet seen in our image is not repeated for this long. */
+#define REGISTER_RETRY_MS 10000
+/* A controller leader named by a voter (CTL_LEADER) is tried for this long. */
+#define LEADER_HINT_MS 2000
 
 /* Preferred-leader balancing runs this often (Kafka: leader.imbalance.check.interval). */
 #define BALANCE_MS 10000
@@ -134,7 +139,11 @@ struct cluster {
 	int64_t membership_ms;
 	bool membership_busy; /* a replica list differs from its group's membership */
 	bool registering;
+	int64_t registered_ms; /* when our last registration was committed */
 	bool ready_logged;
+	uint32_t leader_hint; /* controller leader named by a voter, when ours is unknown */
+	int64_t leader_hint_ms;
+	unsigned voter_turn;  /* round robin over voters while no leader is known */
 	bool offsets_creating;
 	int64_t pid_block_end;
 	bool pid_allocating;
@@ -148,6 +157,46 @@ struct cluster {
 static int64_t now_ms(struct cluster *c)
 {
 	return (int64_t)(clock_mono_ns(c->b->clock) / 1000000u);
+}
+
+/* Whether `id` is in controller.quorum.voters (with no voters, this node alone votes). */
+static bool is_voter(const struct cluster *c, uint32_t id)
+{
+	const struct broker_config *cfg = &c->b->cfg;
+	if (cfg->nvoters == 0)
+		return id == (uint32_t)cfg->node_id;
+	for (int i = 0; i < cfg->nvoters; i++)
+		if ((uint32_t)cfg->voters[i].id == id)
+			return true;
+	return false;
+}
+
+/* Who opens the peer connection between us and `id`: between two voters or two other nodes the
+ * lower id; between a voter and another node, the other node (voters learn of a joining node
+ * from its dial; it knows them from controller.quorum.voters). */
+static enum peer_dial dial_of(const struct cluster *c, uint32_t id)
+{
+	bool we = is_voter(c, (uint32_t)c->b->cfg.node_id), they = is_voter(c, id);
+	if (we == they)
+		return PEER_DIAL_AUTO;
+	return we ? PEER_DIAL_IN : PEER_DIAL_OUT;
+}
+
+/* Declares every node of the image with a peer address to the transport (a no-op for those
+ * known and unchanged). */
+static void peers_sync(struct cluster *c)
+{
+	for (uint32_t i = 0; i < c->image.nnodes; i++) {
+		const struct image_node *node = &c->image.nodes[i];
+		if (node->id == (uint32_t)c->b->cfg.node_id || node->peer_host == NULL ||
+		    node->peer_port == 0 || is_voter(c, node->id))
+			continue; /* voters come from the configuration */
+		int rv = peer_net_add_node_dial(c->peer, node->id, node->peer_host,
+						node->peer_port, dial_of(c, node->id));
+		if (rv != 0)
+			SLOG_WARN(MOD, "msg=\"cannot add peer node\" node=%u addr=%s:%u err=\"%s\"",
+				  node->id, node->peer_host, node->peer_port, err_str(rv));
+	}
 }
 
 /* ---- transport glue ---- */
@@ -459,6 +508,22 @@ static void local_done_cb(void *arg, int status, int64_t base, int64_t last)
 	submit_finish(c, s, slot->status, &slot->res);
 }
 
+/* Where to send a command while this replica knows no controller leader (a node outside the
+ * voters that is not a member of the controller group yet): the leader a voter named lately,
+ * else the next voter in turn (a voter that does not lead answers CTL_LEADER). */
+static uint32_t controller_guess(struct cluster *c)
+{
+	const struct broker_config *cfg = &c->b->cfg;
+	if (c->leader_hint != 0 && now_ms(c) - c->leader_hint_ms < LEADER_HINT_MS)
+		return c->leader_hint;
+	for (int k = 0; k < cfg->nvoters; k++) {
+		uint32_t v = (uint32_t)cfg->voters[c->voter_turn++ % (unsigned)cfg->nvoters].id;
+		if (v != (uint32_t)cfg->node_id)
+			return v;
+	}
+	return 0;
+}
+
 static void submit_send(struct cluster *c, struct submit *s)
 {
 	if (c->ctl == NULL || s->proposed_here)
@@ -478,6 +543,8 @@ static void submit_send(struct cluster *c, struct submit *s)
 		return;
 	}
 	uint32_t leader = cons_leader(c->ctl);
+	if (leader == 0)
+		leader = controller_guess(c);
 	if (leader == 0 || leader == (uint32_t)c->b->cfg.node_id)
 		return;
 	uint8_t hdr[9];
@@ -673,6 +740,29 @@ static bool image_lists(const struct image_partition *ip, uint32_t node)
 	return false;
 }
 
+/* On the controller leader: makes every node of the image outside the voters a standby of the
+ * controller group (it follows the metadata log without voting). SLUICE_EEXIST when nothing is
+ * left to do. */
+static int controller_memberships(struct cluster *c)
+{
+	const struct broker_config *cfg = &c->b->cfg;
+	if (cfg->nvoters == 0 || c->ctl == NULL || !cons_is_leader(c->ctl))
+		return SLUICE_EEXIST;
+	uint32_t voters[BROKER_VOTERS_MAX];
+	uint32_t *standbys = malloc(sizeof(*standbys) * CONS_STANDBYS_MAX);
+	if (standbys == NULL)
+		return SLUICE_ENOMEM;
+	int n = 0, m = 0;
+	for (int i = 0; i < cfg->nvoters; i++)
+		voters[n++] = (uint32_t)cfg->voters[i].id;
+	for (uint32_t i = 0; i < c->image.nnodes && m < CONS_STANDBYS_MAX; i++)
+		if (!is_voter(c, c->image.nodes[i].id))
+			standbys[m++] = c->image.nodes[i].id;
+	int rv = cons_reconfigure_standbys(c->ctl, voters, n, standbys, m);
+	free(standbys);
+	return rv == SLUICE_ENOTLEADER ? SLUICE_EEXIST : rv;
+}
+
 static void memberships(struct cluster *c)
 {
 	struct broker *b = c->b;
@@ -680,6 +770,8 @@ static void memberships(struct cluster *c)
 	bool busy = false;
 
 	c->membership_ms = now_ms(c);
+	if (controller_memberships(c) != SLUICE_EEXIST)
+		busy = true;
 	for (int i = 0; i < b->topics.n; i++) {
 		struct topic *tp = b->topics.v[i];
 		struct topic_state *ts = tp->data;
@@ -778,9 +870,30 @@ static void on_control(struct cluster *c, uint32_t from, const uint8_t *p, size_
 			elect_preferred_local(c, part);
 		return;
 	}
+	if (p[0] == CTL_LEADER) {
+		if (n >= 13 && be32_get(p + 9) != 0 && be32_get(p + 9) != (uint32_t)c->b->cfg.node_id) {
+			c->leader_hint = be32_get(p + 9);
+			c->leader_hint_ms = now_ms(c);
+			struct submit *s = submit_find(c, id);
+			if (s != NULL)
+				submit_send(c, s);
+		}
+		return;
+	}
 	if (p[0] == CTL_SUBMIT) {
-		if (c->ctl == NULL || !cons_is_leader(c->ctl))
-			return; /* the submitter re-sends to whoever leads */
+		if (c->ctl == NULL || !cons_is_leader(c->ctl)) {
+			/* Name the leader to a submitter that may not know it (a node outside the
+			 * voters); others re-send to whoever leads anyway. */
+			uint32_t leader = c->ctl != NULL ? cons_leader(c->ctl) : 0;
+			uint8_t ans[13];
+			ans[0] = CTL_LEADER;
+			be64_put(ans + 1, id);
+			be32_put(ans + 9, leader);
+			struct iovec iov = {.iov_base = ans, .iov_len = sizeof ans};
+			if (leader != 0 && leader != from)
+				peer_net_send(c->peer, from, PEER_CHANNEL_CONTROL, &iov, 1);
+			return;
+		}
 		struct remote_submit *rs = malloc(sizeof(*rs));
 		if (rs == NULL)
 			return;
@@ -831,6 +944,8 @@ static void register_cb(void *arg, int status, const struct image_result *res)
 {
 	struct cluster *c = arg;
 	c->registering = false;
+	if (status == 0)
+		c->registered_ms = now_ms(c);
 	if (status != 0)
 		SLOG_WARN(MOD, "msg=\"node registration failed; retrying\" err=\"%s\" reason=\"%s\"",
 			  err_str(status), res->errmsg);
@@ -841,15 +956,35 @@ static const char *advertised_host_of(const struct broker *b)
 	return b->cfg.advertised_host[0] ? b->cfg.advertised_host : b->cfg.host;
 }
 
+/* The host other nodes reach our peer listener at: peer.listener's, unless that is a wildcard
+ * address, then the advertised Kafka host. */
+static const char *peer_host_of(const struct broker *b)
+{
+	const char *h = b->cfg.peer_host;
+	if (h[0] == '\0' || strcmp(h, "0.0.0.0") == 0 || strcmp(h, "::") == 0)
+		return advertised_host_of(b);
+	return h;
+}
+
 static void maybe_register(struct cluster *c)
 {
 	struct broker *b = c->b;
-	if (c->registering || c->ctl == NULL || cons_leader(c->ctl) == 0)
+	/* A voter waits for a leader; a node outside the voters asks them (submit_send). */
+	if (c->registering || c->ctl == NULL ||
+	    (cons_leader(c->ctl) == 0 && is_voter(c, (uint32_t)b->cfg.node_id)))
 		return;
 	const struct image_node *me = image_node_find(&c->image, (uint32_t)b->cfg.node_id);
 	int port = b->cfg.advertised_port ? b->cfg.advertised_port : broker_port(b);
 	const char *host = advertised_host_of(b);
-	if (me != NULL && me->registered && me->port == port && strcmp(me->host, host) == 0)
+	const char *peer_host = peer_host_of(b);
+	uint16_t peer_port = peer_net_port(c->peer);
+	if (me != NULL && me->registered && me->port == port && strcmp(me->host, host) == 0 &&
+	    (peer_port == 0 || (me->peer_host != NULL && me->peer_port == peer_port &&
+				strcmp(me->peer_host, peer_host) == 0)))
+		return;
+	/* Committed lately, but our image has not caught up with it yet (a node outside the
+	 * voters receives the metadata log only once it is a standby). */
+	if (c->registered_ms != 0 && now_ms(c) - c->registered_ms < REGISTER_RETRY_MS)
 		return;
 	struct image_cmd cmd;
 	memset(&cmd, 0, sizeof(cmd));
@@ -857,6 +992,10 @@ static void maybe_register(struct cluster *c)
 	cmd.register_node.node_id = (uint32_t)b->cfg.node_id;
 	cmd.register_node.host = host;
 	cmd.register_node.port = (uint16_t)port;
+	if (peer_port != 0) {
+		cmd.register_node.peer_host = peer_host;
+		cmd.register_node.peer_port = peer_port;
+	}
 	if (cluster_submit(b, &cmd, 10000, register_cb, c) == 0)
 		c->registering = true;
 }
@@ -1226,6 +1365,7 @@ static void reconcile(struct cluster *c)
 {
 	struct broker *b = c->b;
 	c->reconcile_needed = false;
+	peers_sync(c);
 	snprintf(b->topics.cluster_id, sizeof b->topics.cluster_id, "%s", c->image.cluster_id);
 	/* Topics gone from the image (or replaced by a new topic of the same name). */
 	for (int i = b->topics.n - 1; i >= 0; i--) {
@@ -1345,6 +1485,8 @@ int cluster_start(struct broker *b, char *errmsg)
 		pc.cluster_id_hash = (pc.cluster_id_hash ^ (uint8_t)*q) * 0x100000001b3ull;
 	pc.listen_host = b->cfg.nvoters > 0 ? b->cfg.peer_host : NULL;
 	pc.listen_port = (uint16_t)b->cfg.peer_port;
+	/* Nodes outside the voters dial us before we know them (dial_of). */
+	pc.accept_unknown = true;
 	rv = peer_net_start(b->loop, &pc, on_peer_frame, on_peer_link, c, &c->peer, errmsg);
 	if (rv != 0)
 		goto err_after_image;
@@ -1354,10 +1496,14 @@ int cluster_start(struct broker *b, char *errmsg)
 		const struct broker_voter *v = &b->cfg.voters[i];
 		voters[nvoters++] = (uint32_t)v->id;
 		if (v->id != b->cfg.node_id)
-			peer_net_add_node(c->peer, (uint32_t)v->id, v->host, (uint16_t)v->port);
+			peer_net_add_node_dial(c->peer, (uint32_t)v->id, v->host, (uint16_t)v->port,
+					       dial_of(c, (uint32_t)v->id));
 	}
 	if (nvoters == 0)
 		voters[nvoters++] = (uint32_t)b->cfg.node_id;
+	/* A node outside the voters starts its metadata replica empty: the controller leader
+	 * adds it as a standby once it has registered, and it then receives the log. */
+	bool voting = is_voter(c, (uint32_t)b->cfg.node_id);
 
 	struct cons_node_config cc;
 	cons_node_config_default(&cc);
@@ -1388,9 +1534,9 @@ int cluster_start(struct broker *b, char *errmsg)
 		.dir = dir,
 		.name = CONTROLLER_DIR,
 		.voters = voters,
-		.n_voters = nvoters,
+		.n_voters = voting ? nvoters : 0,
 		.data_in_snapshot = true,
-		.campaign_first = voters[0] == (uint32_t)b->cfg.node_id,
+		.campaign_first = voting && voters[0] == (uint32_t)b->cfg.node_id,
 		.ops = {.apply = ctl_apply,
 			.snapshot = ctl_snapshot,
 			.restore = ctl_restore,
@@ -1414,8 +1560,9 @@ int cluster_start(struct broker *b, char *errmsg)
 	c->check.data = c;
 	uv_check_start(&c->check, check_cb);
 	c->reconcile_needed = true;
-	SLOG_INFO(MOD, "msg=\"cluster started\" node=%d voters=%d cluster_id=%s peer_port=%u",
-		  b->cfg.node_id, nvoters, cid, peer_net_port(c->peer));
+	SLOG_INFO(MOD, "msg=\"cluster started\" node=%d voters=%d voter=%s cluster_id=%s "
+		       "peer_port=%u",
+		  b->cfg.node_id, nvoters, voting ? "yes" : "no", cid, peer_net_port(c->peer));
 	return 0;
 
 err_after_cons:

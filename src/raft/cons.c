@@ -1925,6 +1925,14 @@ static bool wanted(const uint32_t *want, int n, raft_id id)
 
 int cons_reconfigure(struct cons_group *g, const uint32_t *want, int n)
 {
+	if (n <= 0 || n > CONS_REPLICAS_MAX)
+		return SLUICE_EINVAL;
+	return cons_reconfigure_standbys(g, want, n, NULL, 0);
+}
+
+int cons_reconfigure_standbys(struct cons_group *g, const uint32_t *want, int n,
+			      const uint32_t *standbys, int m)
+{
 	struct raft *r = &g->raft;
 	const struct raft_configuration *c = &r->configuration;
 
@@ -1932,33 +1940,37 @@ int cons_reconfigure(struct cons_group *g, const uint32_t *want, int n)
 		return SLUICE_ENOTLEADER;
 	if (g->change_inflight || r->configuration_uncommitted_index != 0)
 		return SLUICE_EBUSY;
-	if (n <= 0 || n > CONS_REPLICAS_MAX)
+	if (n <= 0 || n > CONS_VOTERS_MAX || m < 0 || m > CONS_STANDBYS_MAX ||
+	    (m > 0 && standbys == NULL))
 		return SLUICE_EINVAL;
 
 	/* One step, in this order: add a missing replica as spare, make it a standby (it
-	 * replicates), promote it to voter once it has caught up, then remove the replicas no
-	 * longer wanted (the leader itself last, after handing leadership to a wanted voter). */
+	 * replicates), promote a wanted voter to voter once it has caught up, then remove the
+	 * replicas no longer wanted (the leader itself last, after handing leadership to a
+	 * wanted voter). A wanted standby that is a voter stays one. */
 	int op = 0; /* 1 add, 2 standby, 3 voter, 4 remove */
 	raft_id id = 0;
 	unsigned idx = 0;
-	for (int i = 0; i < n && op == 0; i++) {
+	for (int i = 0; i < n + m && op == 0; i++) {
+		uint32_t w = i < n ? want[i] : standbys[i - n];
 		unsigned k;
-		for (k = 0; k < c->n && c->servers[k].id != want[i]; k++)
+		for (k = 0; k < c->n && c->servers[k].id != w; k++)
 			;
 		if (k == c->n) {
 			op = 1;
-			id = want[i];
+			id = w;
 		} else if (c->servers[k].role == RAFT_SPARE) {
 			op = 2;
-			id = want[i];
-		} else if (c->servers[k].role == RAFT_STANDBY) {
+			id = w;
+		} else if (c->servers[k].role == RAFT_STANDBY && i < n) {
 			op = 3;
-			id = want[i];
+			id = w;
 			idx = k;
 		}
 	}
 	for (unsigned k = 0; k < c->n && op == 0; k++) {
-		if (!wanted(want, n, c->servers[k].id)) {
+		if (!wanted(want, n, c->servers[k].id) &&
+		    (m == 0 || !wanted(standbys, m, c->servers[k].id))) {
 			op = 4;
 			id = c->servers[k].id;
 		}

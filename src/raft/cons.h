@@ -48,8 +48,12 @@
 #define CONS_GROUPS_MAX 20000
 /* Proposal bytes waiting for a raft_apply slot per group: back-pressure beyond it. */
 #define CONS_QUEUED_BYTES_MAX (64u << 20)
-/* Replicas (voters) per group. */
+/* Replicas (voters) per partition group. */
 #define CONS_REPLICAS_MAX 7
+/* Voters and standbys of any group (the controller: its voters, and every other node of the
+ * cluster as a standby). */
+#define CONS_VOTERS_MAX 16
+#define CONS_STANDBYS_MAX 1024
 
 struct cons_node;
 struct cons_group;
@@ -201,6 +205,13 @@ int cons_voters(const struct cons_group *g, uint32_t *out, int max);
  * Returns 0 when a step started, SLUICE_EBUSY (a change in flight, or waiting for catch-up),
  * SLUICE_ENOTLEADER, SLUICE_EINVAL. */
 int cons_reconfigure(struct cons_group *g, const uint32_t *voters, int n);
+
+/* cons_reconfigure towards `voters` (1..CONS_VOTERS_MAX) plus `standbys` (0..CONS_STANDBYS_MAX,
+ * disjoint from voters): members that replicate the log without voting (the controller's
+ * followers outside controller.quorum.voters). A missing standby is added as a spare, then made
+ * a standby; a wanted standby that is already a voter is left a voter. */
+int cons_reconfigure_standbys(struct cons_group *g, const uint32_t *voters, int n,
+			      const uint32_t *standbys, int m);
 
 /* Whether `node` is in the group's current configuration, and its raft role (0 standby,
  * 1 voter, 2 spare). */
