@@ -222,6 +222,18 @@ struct partition *broker_partition(struct broker *b, struct kafka_str topic, int
 	return ts->parts[index];
 }
 
+struct partition *broker_partition_read(struct broker *b, struct kafka_str topic, int32_t index,
+					int16_t *err)
+{
+	struct partition *p = broker_partition(b, topic, index, err);
+	if (p != NULL && !partition_read_lease(p)) {
+		/* A leader cut off from its majority: another may lead already. */
+		*err = KAFKA_ERR_NOT_LEADER_OR_FOLLOWER;
+		return NULL;
+	}
+	return p;
+}
+
 static int collect_name(void *arg, const char *name)
 {
 	struct {

@@ -190,7 +190,7 @@ static int64_t build_fetch(struct breq *r, struct kafka_fetch_response *resp, bo
 			out->preferred_read_replica = -1;
 			out->records.ptr = NULL;
 			out->records.len = 0;
-			p = broker_partition(b, ft->topic, fp->partition, &err);
+			p = broker_partition_read(b, ft->topic, fp->partition, &err);
 			if (p == NULL) {
 				out->error_code = err;
 				*any_error = true;
@@ -486,8 +486,8 @@ void handle_list_offsets(struct breq *r)
 			struct kafka_list_offsets_response_list_offsets_partition_response *out =
 				&tr->partitions.v[j];
 			int16_t err;
-			struct partition *p = broker_partition(b, t->name,
-							       t->partitions.v[j].partition_index, &err);
+			struct partition *p = broker_partition_read(
+				b, t->name, t->partitions.v[j].partition_index, &err);
 			out->partition_index = t->partitions.v[j].partition_index;
 			out->old_style_offsets.n = 0;
 			if (p == NULL) {

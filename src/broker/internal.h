@@ -109,8 +109,14 @@ void *breq_alloc(struct breq *r, size_t n);
 /* Allocates an array of `n` elements of a schema struct, each set to its defaults. */
 void *breq_alloc_structs(struct breq *r, const struct kafka_struct_desc *d, int32_t n);
 
+/* This node's ready-leader replica of the partition, or NULL with *err set
+ * (UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER). */
 struct partition *broker_partition(struct broker *b, struct kafka_str topic, int32_t index,
 				   int16_t *err);
+/* broker_partition for reads (Fetch, ListOffsets): also NOT_LEADER_OR_FOLLOWER when the leader
+ * holds no read lease (cons_read_lease: cut off from its majority). */
+struct partition *broker_partition_read(struct broker *b, struct kafka_str topic, int32_t index,
+					int16_t *err);
 
 /* Whether the topic and partition exist in the cluster (wherever their leader is); *err gets
  * UNKNOWN_TOPIC_OR_PARTITION otherwise. */

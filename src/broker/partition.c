@@ -252,6 +252,11 @@ int partition_append(struct partition *p, struct plog_append_req *req, struct bu
 			    &req->base_offset, &req->last_offset);
 }
 
+bool partition_read_lease(const struct partition *p)
+{
+	return p->group != NULL && !p->closing && cons_read_lease(p->group);
+}
+
 bool partition_is_leader(const struct partition *p)
 {
 	return p->group != NULL && !p->closing && cons_is_leader(p->group);

@@ -106,6 +106,8 @@ int partition_append(struct partition *p, struct plog_append_req *req, struct bu
 
 /* True when this replica is the ready leader (it may take produces and serve fetches). */
 bool partition_is_leader(const struct partition *p);
+/* The ready leader holds its read lease (cons_read_lease). */
+bool partition_read_lease(const struct partition *p);
 
 void partition_wait(struct partition *p, struct partition_waiter *w);
 void partition_unwait(struct partition_waiter *w);

@@ -122,9 +122,19 @@ struct install {
 	bool finishing;
 };
 
+/* When a leader last heard a follower accept its leadership (an AppendEntries result of its
+ * term): what the read lease counts (cons_read_lease). */
+struct heard {
+	uint32_t node;
+	uint64_t term;
+	uint64_t ms;
+};
+
 struct cons_group {
 	struct cons_node *node;
 	uint64_t id;
+	struct heard heard[CONS_VOTERS_MAX];
+	int nheard;
 	char *name;
 	char *dir;
 	bool data_in_snapshot;
@@ -1638,6 +1648,30 @@ static void skip_compacted_prefix(struct cons_group *g, struct raft_message *msg
 	ae->prev_log_term = r->log.snapshot.last_term;
 }
 
+/* Records (ms > 0) or forgets (ms 0) when `node` last accepted our leadership. */
+static void heard_note(struct cons_group *g, uint32_t node, uint64_t ms)
+{
+	for (int i = 0; i < g->nheard; i++) {
+		if (g->heard[i].node == node) {
+			g->heard[i].ms = ms;
+			g->heard[i].term = g->raft.current_term;
+			return;
+		}
+	}
+	if (ms == 0)
+		return;
+	if (g->nheard == CONS_VOTERS_MAX) {
+		/* Full of nodes that are no longer voters: drop the stalest. */
+		int k = 0;
+		for (int i = 1; i < g->nheard; i++)
+			if (g->heard[i].ms < g->heard[k].ms)
+				k = i;
+		g->heard[k] = g->heard[--g->nheard];
+	}
+	g->heard[g->nheard++] =
+		(struct heard){.node = node, .term = g->raft.current_term, .ms = ms};
+}
+
 static void recv_raft(struct cons_node *n, uint32_t from, const uint8_t *p, size_t len)
 {
 	size_t pos = 0;
@@ -1669,6 +1703,9 @@ static void recv_raft(struct cons_node *n, uint32_t from, const uint8_t *p, size
 		n->stats.msgs_recv++;
 		if (msg.type == RAFT_IO_INSTALL_SNAPSHOT)
 			g->install.source = from;
+		if (msg.type == RAFT_IO_APPEND_ENTRIES_RESULT &&
+		    msg.append_entries_result.term == g->raft.current_term)
+			heard_note(g, from, now_ms(n));
 		skip_compacted_prefix(g, &msg);
 		g->recv_cb(&g->io, &msg);
 		/* raft took the entries; the sender's address string is still ours (the shim
@@ -1826,6 +1863,9 @@ void cons_node_link(struct cons_node *n, uint32_t node, bool up)
 {
 	if (!up) {
 		for (struct cons_group *g = n->head; g != NULL; g = g->next) {
+			/* The follower may elect someone else within LINK_DOWN_ELECTION_MS_MIN: it
+			 * no longer counts for our read lease. */
+			heard_note(g, node, 0);
 			if (g->started && !g->failed && !g->closing && g->leader == node)
 				expedite_election(g);
 		}
@@ -1855,6 +1895,31 @@ bool cons_is_leader(const struct cons_group *g)
 	 * cons_propose would call the proposal's callback before returning (found by test_sim). */
 	return !g->failed && !g->closing && g->started && g->role == CONS_LEADER &&
 	       g->raft.transfer == NULL && shim_leader_ready(g->shim);
+}
+
+bool cons_read_lease(const struct cons_group *g)
+{
+	if (!cons_is_leader(g))
+		return false;
+	const struct raft_configuration *c = &g->raft.configuration;
+	uint64_t now = now_ms(g->node);
+	uint64_t lease = (uint64_t)g->node->cfg.election_ms * CONS_LEASE_PERCENT / 100;
+	unsigned voters = 0, fresh = 0;
+	for (unsigned k = 0; k < c->n; k++) {
+		if (c->servers[k].role != RAFT_VOTER)
+			continue;
+		voters++;
+		uint32_t id = (uint32_t)c->servers[k].id;
+		if (id == g->node->cfg.node_id) {
+			fresh++;
+			continue;
+		}
+		for (int i = 0; i < g->nheard; i++)
+			if (g->heard[i].node == id && g->heard[i].ms != 0 &&
+			    g->heard[i].term == g->raft.current_term && now - g->heard[i].ms < lease)
+				fresh++;
+	}
+	return fresh > voters / 2;
 }
 
 uint32_t cons_leader(const struct cons_group *g)

@@ -186,6 +186,18 @@ int cons_propose(struct cons_group *g, const uint8_t *batch, size_t len, enum co
 enum cons_role cons_role(const struct cons_group *g);
 /* The ready leader (M2 barrier committed in its term). */
 bool cons_is_leader(const struct cons_group *g);
+/* The ready leader's read lease: a majority of the voters (itself included) accepted its
+ * leadership (answered an AppendEntries of its term) within the last CONS_LEASE_PERCENT of the
+ * election timeout, and none of those links has gone down since. A follower does not start an
+ * election before a whole election timeout without hearing from the leader (or a moment after
+ * its link to the leader broke, which the leader sees too), so while the lease holds no other
+ * leader can have committed anything: committed data read here is the latest. Without it the
+ * broker answers reads with NOT_LEADER_OR_FOLLOWER (the leader steps down soon anyway). */
+bool cons_read_lease(const struct cons_group *g);
+/* The part of the election timeout a read lease lasts: the rest covers the round trip between
+ * the follower's receipt of an AppendEntries and the leader's receipt of its answer. */
+#define CONS_LEASE_PERCENT 80
+
 /* Known leader's node id, or 0. */
 uint32_t cons_leader(const struct cons_group *g);
 uint64_t cons_term(const struct cons_group *g);

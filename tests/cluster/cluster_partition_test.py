@@ -39,7 +39,28 @@ TOPIC, PARTS = "part", 6
 ISOLATED_S_MIN = 8.0
 
 
-def produce(bootstrap, prefix, count, acks):
+class IsolatedReader(threading.Thread):
+    """Keeps sending raw Fetch requests for `partition` (offset 0) to the isolated node until
+    stopped; records (monotonic time the answer arrived, error code, high watermark)."""
+
+    def __init__(self, node, partition):
+        super().__init__(daemon=True)
+        self.node, self.partition = node, partition
+        self.stop_flag = threading.Event()
+        self.answers = []
+
+    def run(self):
+        while not self.stop_flag.is_set():
+            try:
+                with self.node.conn(timeout_s=5) as conn:
+                    err, hw, _recs = conn.fetch(TOPIC, self.partition, 0, max_wait_ms=0)
+                self.answers.append((time.monotonic(), err, hw))
+            except (OSError, cl_.KafkaError):
+                pass
+            self.stop_flag.wait(0.05)
+
+
+def produce(bootstrap, prefix, count, acks, times=None):
     """Sends `count` messages b'<prefix>-<i>' round-robin over the partitions (acks=all,
     idempotent); returns (left, errors)."""
     errors = []
@@ -47,6 +68,8 @@ def produce(bootstrap, prefix, count, acks):
     def dr(err, msg):
         if err is None:
             acks[msg.value()] = (msg.partition(), msg.offset())
+            if times is not None:
+                times.setdefault(msg.partition(), time.monotonic())
         else:
             errors.append(str(err))
 
@@ -119,7 +142,8 @@ def run(cl, proxies, c):
     t_cut = time.monotonic()
     print("# cut node %d off (it led partitions %s)" % (k, pk), flush=True)
     writers = [IsolatedWriter(node_k, p) for p in pk]
-    for w in writers:
+    readers = [IsolatedReader(node_k, p) for p in pk]
+    for w in writers + readers:
         w.start()
 
     maj_ids = [n.id for n in majority]
@@ -128,8 +152,8 @@ def run(cl, proxies, c):
             % (maj_ids, time.monotonic() - t_cut, new_leaders), bool(new_leaders),
             str({i: {p: m.leader(TOPIC, p) for p in range(PARTS)}
                  for i, m in cl.metadata_views(majority, [TOPIC]).items()}))
-    maj_acks = {}
-    left, errs = produce(cl.bootstrap(majority), b"maj", 1200, maj_acks)
+    maj_acks, first_ack = {}, {}
+    left, errs = produce(cl.bootstrap(majority), b"maj", 1200, maj_acks, first_ack)
     acks.update(maj_acks)
     per_part = {p: len([1 for v in maj_acks.values() if v[0] == p]) for p in range(PARTS)}
     c.check("the majority acknowledges 1200 messages acks=all on every partition %s" % per_part,
@@ -146,10 +170,29 @@ def run(cl, proxies, c):
     rest = ISOLATED_S_MIN - (time.monotonic() - t_cut)
     if rest > 0:
         time.sleep(rest)
-    for w in writers:
+    for w in writers + readers:
         w.stop_flag.set()
-    for w in writers:
+    for w in writers + readers:
         w.join(15)
+    # Reads on the isolated leader: its read lease ends when its links to the majority break,
+    # so it never serves a read once the majority has acknowledged a newer write.
+    stale, refused = [], {}
+    for r in readers:
+        first = first_ack.get(r.partition)
+        for t, err, hw in r.answers:
+            if err == cl_.ERR_NONE and first is not None and t >= first:
+                stale.append("p%d: served hw %d %.3fs after the majority's first ack" % (
+                    r.partition, hw, t - first))
+            if err == cl_.ERR_NOT_LEADER_OR_FOLLOWER:
+                refused.setdefault(r.partition, t - t_cut)
+    print("# isolated node's reads: %s; first NOT_LEADER_OR_FOLLOWER after the cut: %s" % (
+        {r.partition: len(r.answers) for r in readers},
+        {p: "%.3fs" % v for p, v in refused.items()}), flush=True)
+    c.check("the isolated leader answers reads of %s with NOT_LEADER_OR_FOLLOWER once its "
+            "lease is gone" % pk, all(p in refused for p in pk) and
+            all(r.answers for r in readers), str(refused))
+    c.check("the isolated leader serves no read after the majority acknowledged a write",
+            not stale, "; ".join(stale[:5]))
     outcomes = [o for w in writers for o in w.outcomes]
     acked_iso = [o for o in outcomes if o[1] == 0]
     summary = {}
