@@ -16,7 +16,10 @@
  *
  * Commands from any node reach the controller leader: a node that is not the leader sends them
  * over the peer link (channel CONTROL) and the leader answers when the command is committed and
- * applied, with the image's result (error code, rejected field, message, ids).
+ * applied, with the image's result (error code, rejected field, message, ids). A node outside
+ * controller.quorum.voters that knows no leader yet (it is not a member of the controller group
+ * until it has registered) sends to the voters in turn; a voter that does not lead answers with
+ * the leader's id (CTL_LEADER) and the command goes there.
  *
  * Leadership: every node announces, every second and when it changes, the partitions whose
  * ready leader it is (group id and term) to every peer (channel LEADERS); Metadata answers from
@@ -27,6 +30,7 @@
  *   CONTROL submit:   u8 1, u64 request id, command bytes (image_cmd encoding)
  *   CONTROL result:   u8 2, u64 request id, i32 status, u8 field, i64 producer_id_first,
  *                     u64 group_id_first, u16 message length, message
+ *   CONTROL leader:   u8 4, u64 request id, u32 the controller leader's node id
  *   LEADERS:          u32 count, count x (u64 group id, u64 term)
  *
  * Failure modes: a submission unanswered (no leader, lost link) is re-sent every tick to the
