@@ -79,7 +79,14 @@
 _Static_assert(IMAGE_REPLICAS_MAX == CONS_REPLICAS_MAX,
 	       "a partition's replica list must fit a Raft group's configuration");
 
-enum { CTL_SUBMIT = 1, CTL_RESULT = 2, CTL_ELECT = 3, CTL_LEADER = 4 };
+enum {
+	CTL_SUBMIT = 1,
+	CTL_RESULT = 2,
+	CTL_ELECT = 3,
+	CTL_LEADER = 4,
+	CTL_MEMBER_QUERY = 5,
+	CTL_MEMBER_ANSWER = 6,
+};
 
 /* A committed registration not yet seen in our image is not repeated for this long. */
 #define REGISTER_RETRY_MS 10000
@@ -767,6 +774,22 @@ static int controller_memberships(struct cluster *c)
 	return rv == SLUICE_ENOTLEADER ? SLUICE_EEXIST : rv;
 }
 
+/* A replica the image no longer lists never hears of its removal from raft (the leader stops
+ * sending to it): it asks the group's leader, which answers once the removal is committed. */
+static void ask_membership(struct cluster *c, struct partition *p)
+{
+	uint32_t leader = cons_leader(p->group);
+	if (leader == 0 || leader == (uint32_t)c->b->cfg.node_id)
+		leader = leader_lookup(c, cons_group_id(p->group));
+	if (leader == 0 || leader == (uint32_t)c->b->cfg.node_id)
+		return;
+	uint8_t q[9];
+	q[0] = CTL_MEMBER_QUERY;
+	be64_put(q + 1, cons_group_id(p->group));
+	struct iovec iov = {.iov_base = q, .iov_len = sizeof q};
+	peer_net_send(c->peer, leader, PEER_CHANNEL_CONTROL, &iov, 1);
+}
+
 static void memberships(struct cluster *c)
 {
 	struct broker *b = c->b;
@@ -796,14 +819,17 @@ static void memberships(struct cluster *c)
 			}
 			if (image_lists(ip, self)) {
 				p->removed_since_ms = 0;
+				p->removal_confirmed = false;
 				continue;
 			}
 			busy = true;
 			if (p->removed_since_ms == 0)
 				p->removed_since_ms = now_ms(c);
-			if (cons_member(p->group, self, NULL) &&
-			    now_ms(c) - p->removed_since_ms < REMOVE_GRACE_MS)
+			if (cons_member(p->group, self, NULL) && !p->removal_confirmed &&
+			    now_ms(c) - p->removed_since_ms < REMOVE_GRACE_MS) {
+				ask_membership(c, p);
 				continue;
+			}
 			struct removed_replica *rr = calloc(1, sizeof(*rr));
 			if (rr == NULL)
 				continue;
@@ -872,6 +898,32 @@ static void on_control(struct cluster *c, uint32_t from, const uint8_t *p, size_
 		struct partition *part = partition_of_group(c, id);
 		if (part != NULL)
 			elect_preferred_local(c, part);
+		return;
+	}
+	if (p[0] == CTL_MEMBER_QUERY) {
+		struct partition *part = partition_of_group(c, id);
+		int m = part != NULL && part->group != NULL ?
+				cons_member_committed(part->group, from) : -1;
+		if (m < 0)
+			return; /* not the leader, or a change in flight: asked again later */
+		uint8_t a[10];
+		a[0] = CTL_MEMBER_ANSWER;
+		be64_put(a + 1, id);
+		a[9] = (uint8_t)m;
+		struct iovec iov = {.iov_base = a, .iov_len = sizeof a};
+		peer_net_send(c->peer, from, PEER_CHANNEL_CONTROL, &iov, 1);
+		return;
+	}
+	if (p[0] == CTL_MEMBER_ANSWER) {
+		struct partition *part = partition_of_group(c, id);
+		if (n >= 10 && p[9] == 0 && part != NULL && part->group != NULL &&
+		    part->removed_since_ms != 0 && !part->removal_confirmed) {
+			SLOG_INFO(MOD, "msg=\"the leader confirmed this replica's removal\" "
+				       "partition=%s-%d leader=%u",
+				  part->topic->name, part->index, from);
+			part->removal_confirmed = true;
+			c->membership_busy = true;
+		}
 		return;
 	}
 	if (p[0] == CTL_LEADER) {

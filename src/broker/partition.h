@@ -58,6 +58,7 @@ struct partition {
 	bool closing; /* partition_close called: no new work, no more advances */
 	bool was_leader;
 	int64_t removed_since_ms; /* the image stopped listing this node as a replica */
+	bool removal_confirmed;    /* and the group's leader said it is no longer a member */
 	/* Compaction (cleanup.policy=compact), scheduled by the broker (broker.c). */
 	int64_t cleaned_end;  /* offsets below it were seen by the last successful compaction */
 	int64_t cleaned_ms;   /* wall clock of that compaction */

@@ -2121,6 +2121,13 @@ bool cons_member(const struct cons_group *g, uint32_t node, int *role)
 	return false;
 }
 
+int cons_member_committed(const struct cons_group *g, uint32_t node)
+{
+	if (!cons_is_leader(g) || g->change_inflight || g->raft.configuration_uncommitted_index != 0)
+		return -1;
+	return cons_member(g, node, NULL) ? 1 : 0;
+}
+
 int cons_transfer(struct cons_group *g, uint32_t target)
 {
 	if (!cons_is_leader(g))

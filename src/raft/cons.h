@@ -229,6 +229,11 @@ int cons_reconfigure_standbys(struct cons_group *g, const uint32_t *voters, int 
  * 1 voter, 2 spare). */
 bool cons_member(const struct cons_group *g, uint32_t node, int *role);
 
+/* On the leader, with no membership change in flight: 1 if `node` is in the committed
+ * configuration, 0 if not; -1 when this replica cannot tell (not the ready leader, or a change
+ * not committed yet). */
+int cons_member_committed(const struct cons_group *g, uint32_t node);
+
 /* Asks leadership to move to `target` (0: the most up-to-date voter). Returns 0 if the transfer
  * started, SLUICE_ENOTLEADER, SLUICE_EINVAL. The outcome shows as a role change. */
 int cons_transfer(struct cons_group *g, uint32_t target);

@@ -10,7 +10,7 @@
    until every move is complete; it must exit 0 and report the node drained.
 4. Checks: no node's Metadata lists N as a replica of any partition (internal ones included);
    every acknowledged message is read back at its acknowledged offset with its value; N's
-   partition directories are deleted (within the replica-removal grace period).
+   partition directories are deleted, each once its group's leader confirmed the removal.
 5. Adding a node: node 5 is started, registers, and `sluice partitions reassign` gives
    partition 0 the list [first, second, 5] (5 replaces the third replica); node 5 must catch up
    (its replica's files reach the high watermark) and the old third replica is removed.
@@ -51,7 +51,7 @@ BEFORE_S, AFTER_S = 4.0, 3.0
 DRAIN_WAIT_MS = 150000
 ADD_WAIT_MS = 90000
 CLI_SLACK_S = 30
-REMOVE_WAIT_S = 40  # cluster.c removes a dropped replica within REMOVE_GRACE_MS (10 s)
+REMOVE_WAIT_S = 40  # a dropped replica goes once its leader confirms (REMOVE_GRACE_MS, 10 s, at most)
 EVIDENCE = re.compile(r"reassign|moved away|replica removed|member|voter|spare|standby|"
                       r"reconfig|catch", re.I)
 PARTITION_DIR = re.compile(r"^(.+)-(\d+)$")
@@ -252,6 +252,9 @@ def drain_phase(cl, c, first4):
     dirs = cl_.wait_until(lambda: not partition_dirs(cl.node(drained)), REMOVE_WAIT_S, 0.5)
     c.check("node %d's partition directories are deleted" % drained, bool(dirs),
             "still there: %s" % partition_dirs(cl.node(drained))[:10])
+    confirmed = cl.node(drained).log().count("the leader confirmed this replica's removal")
+    c.check("node %d closed its replicas on the leaders' word, not after the grace period "
+            "(%d confirmations)" % (drained, confirmed), confirmed > 0)
     return drained, before, stream
 
 
