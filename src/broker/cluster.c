@@ -31,6 +31,8 @@
  *   CONTROL result:   u8 2, u64 request id, i32 status, u8 field, i64 producer_id_first,
  *                     u64 group_id_first, u16 message length, message
  *   CONTROL leader:   u8 4, u64 request id, u32 the controller leader's node id
+ *   CONTROL member?:  u8 5, u64 group id (a replica the image dropped asks the group's leader)
+ *   CONTROL member:   u8 6, u64 group id, u8 0 (not a member: the removal is committed) or 1
  *   LEADERS:          u32 count, count x (u64 group id, u64 term)
  *
  * Failure modes: a submission unanswered (no leader, lost link) is re-sent every tick to the
