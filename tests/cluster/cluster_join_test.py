@@ -37,14 +37,6 @@ BUDGET_S = 300
 VOTERS = (1, 2, 3)
 
 
-def cli_path():
-    path = os.environ.get("SLUICE_CLI")
-    if path:
-        return path
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.join(here, "..", "..", "build", "src", "cli", "sluice")
-
-
 def produce(bootstrap, topic, partitions, count, tag):
     """Sends `count` acks=all messages round robin over the partitions; {value: (p, offset)} of
     the acknowledged ones, and the errors."""
@@ -155,9 +147,9 @@ def run(cl, c):
     cur = replicas_of(cl.node(1).metadata(["before"]), "before")[0]
     target = [r for r in cur if r != max(cur)] + [4]
     t = time.monotonic()
-    rc = run_cli(["partitions", "reassign", "--topic", "before", "--partition", "0",
-                  "--replicas", ",".join(str(x) for x in target), "--bootstrap",
-                  cl.node(1).bootstrap, "--timeout-ms", "90000"], 120)
+    rc = sluicetest.run_cli(["partitions", "reassign", "--topic", "before", "--partition", "0",
+                             "--replicas", ",".join(str(x) for x in target), "--bootstrap",
+                             cl.node(1).bootstrap, "--timeout-ms", "90000"], 120)
     c.check("sluice partitions reassign onto node 4 exits 0", rc[0] == 0,
             "rc=%s out=%s err=%s" % rc)
     print("# reassignment onto node 4 took %.1fs" % (time.monotonic() - t), flush=True)
@@ -229,16 +221,6 @@ def run(cl, c):
         problems += pr + mism + (["five[%d] behind: %s" % (p, behind)] if behind else [])
     c.check("five: replicas on the non-voters identical batch by batch", not problems,
             "; ".join(str(x) for x in problems[:5]))
-
-
-def run_cli(args, timeout_s):
-    import subprocess
-    try:
-        p = subprocess.run([cli_path()] + list(args), capture_output=True, text=True,
-                           timeout=timeout_s)
-    except subprocess.TimeoutExpired as e:
-        return None, e.stdout or "", e.stderr or ""
-    return p.returncode, p.stdout, p.stderr
 
 
 def main():

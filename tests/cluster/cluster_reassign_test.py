@@ -32,7 +32,6 @@ opened empty and caught up, removed ones closed and deleted).
 import json
 import os
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -55,24 +54,6 @@ REMOVE_WAIT_S = 40  # a dropped replica goes once its leader confirms (REMOVE_GR
 EVIDENCE = re.compile(r"reassign|moved away|replica removed|member|voter|spare|standby|"
                       r"reconfig|catch", re.I)
 PARTITION_DIR = re.compile(r"^(.+)-(\d+)$")
-
-
-def cli_path():
-    path = os.environ.get("SLUICE_CLI")
-    if path:
-        return path
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.join(here, "..", "..", "build", "src", "cli", "sluice")
-
-
-def run_cli(args, timeout_s):
-    """(exit status or None on time-out, stdout, stderr)."""
-    try:
-        p = subprocess.run([cli_path()] + list(args), capture_output=True, text=True,
-                           timeout=timeout_s)
-    except subprocess.TimeoutExpired as e:
-        return None, e.stdout or "", e.stderr or ""
-    return p.returncode, p.stdout, p.stderr
 
 
 class Stream:
@@ -189,9 +170,9 @@ def drain_phase(cl, c, first4):
     time.sleep(BEFORE_S)
     acked_before = len(stream.acks)
     t_drain = time.monotonic()
-    rc, out, err = run_cli(["nodes", "drain", "--node", str(drained), "--bootstrap",
-                            cl.node(1).bootstrap, "--timeout-ms", str(DRAIN_WAIT_MS), "--json"],
-                           DRAIN_WAIT_MS / 1000.0 + CLI_SLACK_S)
+    rc, out, err = sluicetest.run_cli(
+        ["nodes", "drain", "--node", str(drained), "--bootstrap", cl.node(1).bootstrap,
+         "--timeout-ms", str(DRAIN_WAIT_MS), "--json"], DRAIN_WAIT_MS / 1000.0 + CLI_SLACK_S)
     drain_s = time.monotonic() - t_drain
     acked_during = len([t for t in stream.ack_times if t_drain <= t <= t_drain + drain_s])
     time.sleep(AFTER_S)
@@ -266,10 +247,10 @@ def add_phase(cl, c, first4):
     md = cl.node(1).metadata([TOPIC])
     cur = md.topics[TOPIC]["partitions"][0]["replicas"]
     target = cur[:2] + [5]
-    rc, out, err = run_cli(["partitions", "reassign", "--topic", TOPIC, "--partition", "0",
-                            "--replicas", ",".join(map(str, target)), "--bootstrap",
-                            cl.node(1).bootstrap, "--timeout-ms", str(ADD_WAIT_MS), "--json"],
-                           ADD_WAIT_MS / 1000.0 + CLI_SLACK_S)
+    rc, out, err = sluicetest.run_cli(
+        ["partitions", "reassign", "--topic", TOPIC, "--partition", "0", "--replicas",
+         ",".join(map(str, target)), "--bootstrap", cl.node(1).bootstrap, "--timeout-ms",
+         str(ADD_WAIT_MS), "--json"], ADD_WAIT_MS / 1000.0 + CLI_SLACK_S)
     print("# reassign %s-0 %s -> %s: exit %s\n# %s" % (
         TOPIC, cur, target, rc, "\n# ".join(err.strip().splitlines()[-10:])), flush=True)
     try:
@@ -327,8 +308,8 @@ def compare_phase(cl, c, before):
 def main():
     c = sluicetest.Checks()
     t0 = cl_.guard(c, BUDGET_S)
-    if not os.access(cli_path(), os.X_OK):
-        c.check("the CLI exists at %s" % cli_path(), False)
+    if not os.access(sluicetest.cli_binary(), os.X_OK):
+        c.check("the CLI exists at %s" % sluicetest.cli_binary(), False)
         return c.finish()
     try:
         def voters_for(node):

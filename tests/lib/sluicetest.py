@@ -32,6 +32,31 @@ def server_binary():
     return os.path.join(here, "..", "..", "build", "src", "server", "sluice-server")
 
 
+def cli_binary():
+    """The `sluice` CLI: $SLUICE_CLI, else the build tree's."""
+    path = os.environ.get("SLUICE_CLI")
+    if path:
+        return path
+    here = os.path.dirname(os.path.abspath(__file__))
+    return os.path.join(here, "..", "..", "build", "src", "cli", "sluice")
+
+
+def run_cli(args, timeout_s, env=None):
+    """Runs the CLI with `args`: (exit status, or None when it ran past timeout_s; stdout;
+    stderr)."""
+    try:
+        p = subprocess.run([cli_binary()] + list(args), capture_output=True, text=True,
+                           timeout=timeout_s, env=env)
+    except subprocess.TimeoutExpired as e:
+        out, err = e.stdout or "", e.stderr or ""
+        if isinstance(out, bytes):
+            out = out.decode(errors="replace")
+        if isinstance(err, bytes):
+            err = err.decode(errors="replace")
+        return None, out, err
+    return p.returncode, p.stdout, p.stderr
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
