@@ -648,13 +648,18 @@ static void on_request(void *arg, struct net_conn *c, uint64_t seq, struct buf *
 	arena_init(&r->arena, BROKER_ARENA_BYTES_MAX);
 	rv = kafka_request_header_decode(frame->data, len, &r->h);
 	if (rv != 0) {
+		b->requests_refused[BROKER_REFUSED_MALFORMED_HEADER]++;
 		net_conn_close(c, "malformed request header");
 		breq_free(r);
 		return;
 	}
+	b->requests_by_api[r->h.api_key >= 0 && r->h.api_key < BROKER_API_KEYS_COUNTED
+				   ? r->h.api_key
+				   : BROKER_API_KEYS_COUNTED]++;
 	ba = broker_api_find(r->h.api_key);
 	ka = kafka_api_find(r->h.api_key);
 	if (ba == NULL || ka == NULL || r->h.api_version < ba->min || r->h.api_version > ba->max) {
+		b->requests_refused[BROKER_REFUSED_UNSUPPORTED]++;
 		answer_unsupported(r);
 		return;
 	}
@@ -668,6 +673,7 @@ static void on_request(void *arg, struct net_conn *c, uint64_t seq, struct buf *
 				  len - r->h.header_bytes, &r->arena, r->body);
 	if (rv != 0) {
 		char why[128];
+		b->requests_refused[BROKER_REFUSED_MALFORMED_BODY]++;
 		snprintf(why, sizeof why, "malformed %s v%d request (%s)", ka->name,
 			 r->h.api_version, err_str(rv));
 		net_conn_close(c, why);

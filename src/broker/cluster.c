@@ -1702,3 +1702,20 @@ struct cons_node *cluster_cons(struct broker *b)
 {
 	return b->cluster->cons;
 }
+
+/* ---- read-only views for the admin endpoint (status.c) ---- */
+
+bool cluster_is_ready_logged(struct broker *b)
+{
+	return b->cluster != NULL && b->cluster->ready_logged;
+}
+
+const struct peer_net *cluster_peer_net(struct broker *b)
+{
+	return b->cluster->peer;
+}
+
+const struct cons_group *cluster_controller_group(struct broker *b)
+{
+	return b->cluster->ctl;
+}

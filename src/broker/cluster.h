@@ -59,4 +59,13 @@ const struct image *cluster_image(struct broker *b);
 bool cluster_ready(struct broker *b);
 struct cons_node *cluster_cons(struct broker *b);
 
+/* Read-only views for the admin endpoint (status.c). Whether this node has logged msg="ready"
+ * (registered, and __consumer_offsets exists); the peer transport; the controller group's
+ * replica on this node (NULL while it closes). */
+struct peer_net;
+struct cons_group;
+bool cluster_is_ready_logged(struct broker *b);
+const struct peer_net *cluster_peer_net(struct broker *b);
+const struct cons_group *cluster_controller_group(struct broker *b);
+
 #endif

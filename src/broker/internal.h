@@ -17,6 +17,17 @@
 
 #define MOD "broker"
 
+/* API keys counted one by one in struct broker's request counters; Kafka 4.x's highest is 90. */
+#define BROKER_API_KEYS_COUNTED 128
+
+/* Why a request was refused before its handler ran (struct broker's requests_refused). */
+enum broker_refused {
+	BROKER_REFUSED_MALFORMED_HEADER, /* the connection was closed */
+	BROKER_REFUSED_UNSUPPORTED,      /* API or version not served: answered with an error */
+	BROKER_REFUSED_MALFORMED_BODY,   /* the connection was closed */
+	BROKER_REFUSED_COUNT,
+};
+
 /* The broker's state for one topic (topic->data). */
 struct topic_state {
 	/* topic->partitions of them, each allocated on its own so that a pointer to one stays
@@ -51,9 +62,13 @@ struct broker {
 	struct cluster *cluster;    /* peer transport, consensus, metadata (cluster.c) */
 	int closing_parts;          /* partitions still closing during stop */
 	int opening;                /* replicas being prepared on the worker */
-	struct create_wait *create_waits; /* CreateTopics waiting for leaders (admin.c) */
+	struct create_wait *create_waits; /* CreateTopics/CreatePartitions waiting (admin.c) */
 	bool stopping;
 	int closing;   /* partitions and handles still closing during stop */
+	/* Requests received, for /metrics (status.c): by API key, keys outside
+	 * [0, BROKER_API_KEYS_COUNTED) in the last slot; and those refused before a handler ran. */
+	uint64_t requests_by_api[BROKER_API_KEYS_COUNTED + 1];
+	uint64_t requests_refused[BROKER_REFUSED_COUNT];
 	void (*stop_cb)(void *arg);
 	void *stop_arg;
 };

@@ -212,6 +212,26 @@ void offsets_groups(const struct offsets *o, void (*fn)(void *arg, const char *g
 			fn(arg, e->group, e->glen);
 }
 
+size_t offsets_buckets(const struct offsets *o)
+{
+	return o->nbuckets;
+}
+
+void offsets_each_in_buckets(const struct offsets *o, size_t from, size_t to,
+			     void (*fn)(void *arg, const char *group, const char *topic,
+					int32_t partition, const struct offset_value *v),
+			     void *arg)
+{
+	for (size_t i = from; i < to && i < o->nbuckets; i++)
+		for (const struct entry *e = o->buckets[i]; e != NULL; e = e->next)
+			fn(arg, e->group, e->topic, e->partition, &e->v);
+}
+
+size_t offsets_count(const struct offsets *o)
+{
+	return o->count;
+}
+
 bool offsets_has_group(const struct offsets *o, const char *group, size_t glen)
 {
 	for (size_t i = 0; i < o->nbuckets; i++)

@@ -65,6 +65,20 @@ void offsets_each(const struct offsets *o, const char *group, size_t glen,
 void offsets_groups(const struct offsets *o, void (*fn)(void *arg, const char *group, size_t glen),
 		    void *arg);
 
+/* For a read-only walk of the whole table spread over several loop turns (the admin endpoint's
+ * metrics): the number of hash buckets, and fn for every entry in buckets [from, to). Between
+ * calls entries may come and go (a walk may miss those, never see one twice) as long as the
+ * bucket count stays the same; when it changed the table was rehashed and the walk must start
+ * over. fn must not change the table. */
+size_t offsets_buckets(const struct offsets *o);
+void offsets_each_in_buckets(const struct offsets *o, size_t from, size_t to,
+			     void (*fn)(void *arg, const char *group, const char *topic,
+					int32_t partition, const struct offset_value *v),
+			     void *arg);
+
+/* Entries in the table. */
+size_t offsets_count(const struct offsets *o);
+
 /* Whether the group has any committed offset. */
 bool offsets_has_group(const struct offsets *o, const char *group, size_t glen);
 

@@ -1,14 +1,17 @@
 /*
  * server: start-up, signals and orderly shutdown of a node (see server.h).
  *
- * Happy path: server_start() creates and locks log.dirs, starts the loop's subsystems, installs
- * SIGINT and SIGTERM handlers and logs "ready"; server_run() runs the loop; a signal calls
- * server_stop(), which closes every handle; the loop then has nothing left and returns;
- * server_close() closes the loop and drops the lock; main exits 0.
+ * Happy path: server_start() creates and locks log.dirs, installs SIGINT and SIGTERM handlers,
+ * starts the admin HTTP endpoint (http.listener, unless empty) and the broker; the cluster logs
+ * "ready" later; server_run() runs the loop; a signal calls server_stop(), which closes every
+ * handle (the broker, then the endpoint, then the signals); the loop then has nothing left and
+ * returns; server_close() closes the loop and drops the lock; main exits 0.
  *
  * Failure modes handled:
  *   - log.dirs locked by another node, or not creatable: server_start() fails with the reason;
  *     nothing is left running.
+ *   - http.listener taken or not resolvable: server_start() fails naming the key and the
+ *     address, before any partition is opened.
  *   - A second SIGINT/SIGTERM during shutdown: the handlers are closed by then, so the default
  *     action applies and the process ends at once (an operator's way to insist).
  *
@@ -204,18 +207,38 @@ int server_start(struct server *s, const struct server_config *config, char *err
 	if (rc != 0)
 		goto err_after_datadir;
 
-	/* The storage layer and the Kafka listener; the peer transport and the HTTP endpoint
-	 * join here as they land. */
+	/* The admin endpoint first, so that a taken http.listener fails the start before the
+	 * partitions are opened; it answers 503 where it needs the broker until the broker runs
+	 * (the loop does not run before then anyway). */
+	endpoints_init(&s->endpoints, &s->loop, &s->broker, s->config.node_id);
+	if (s->config.http_listener[0] != '\0') {
+		char host[256];
+		int port;
+		struct http_limits lim;
+
+		parse_listener(s->config.http_listener, host, sizeof host, &port);
+		http_limits_default(&lim);
+		rc = http_server_start(&s->loop, host, port, &lim, endpoints_handle, &s->endpoints,
+				       &s->http, errmsg);
+		if (rc != 0) {
+			errmsg_wrapf(errmsg, "http.listener");
+			goto err_after_datadir;
+		}
+	} else {
+		SLOG_INFO(MODULE, "msg=\"admin http disabled\" reason=\"http.listener is empty\"");
+	}
+
+	/* The storage layer, the Kafka listener and the peer transport. */
 	struct broker_config bc;
 	broker_config_from(&s->config, &bc);
 	if (strlen(s->config.log_dirs) >= sizeof bc.log_dir) {
 		errmsg_printf(errmsg, "log.dirs: path longer than %zu bytes", sizeof bc.log_dir - 1);
 		rc = SLUICE_ECONFIG;
-		goto err_after_datadir;
+		goto err_after_http;
 	}
 	rc = broker_start(&s->broker, &s->loop, &bc, errmsg);
 	if (rc != 0)
-		goto err_after_datadir;
+		goto err_after_http;
 
 	move(s, SERVER_RUNNING);
 	/* "ready" comes from the cluster once this node is registered in the metadata image
@@ -223,6 +246,12 @@ int server_start(struct server *s, const struct server_config *config, char *err
 	SLOG_INFO(MODULE, "msg=\"started\"");
 	return 0;
 
+err_after_http:
+	endpoints_stop(&s->endpoints);
+	if (s->http != NULL) {
+		http_server_stop(s->http, NULL, NULL); /* freed by drain_loop's run */
+		s->http = NULL;
+	}
 err_after_datadir:
 	datadir_close(&s->datadir);
 err_after_loop:
@@ -246,10 +275,16 @@ void server_stop(struct server *s)
 		return;
 	move(s, SERVER_STOPPING);
 	/* Subsystems close here in the reverse of their start order, before the signals. The
-	 * broker flushes every partition before it lets go. */
+	 * broker flushes every partition before it lets go; a /metrics scrape in progress reads
+	 * the broker, so it is dropped first. */
+	endpoints_stop(&s->endpoints);
 	if (s->broker != NULL) {
 		broker_stop(s->broker, NULL, NULL);
 		s->broker = NULL;
+	}
+	if (s->http != NULL) {
+		http_server_stop(s->http, NULL, NULL);
+		s->http = NULL;
 	}
 	uv_close((uv_handle_t *)&s->sigterm, NULL);
 	uv_close((uv_handle_t *)&s->sigint, NULL);

@@ -1,10 +1,10 @@
 /*
  * server: one Sluice node's lifetime: start-up, the event loop, orderly shutdown.
  *
- * struct server owns the libuv loop and every subsystem that lives on it. Today that is the data
- * directory lock and the signal handlers; the Kafka listener, the partition manager, the peer
- * transport and the HTTP endpoint join here as they land, each started in server_start() in
- * dependency order and closed in server_stop() in reverse.
+ * struct server owns the libuv loop and every subsystem that lives on it: the data directory
+ * lock, the signal handlers, the admin HTTP endpoint (http.listener) and the broker (the Kafka
+ * listener, the partitions, the peer transport), each started in server_start() in dependency
+ * order and closed in server_stop() in reverse.
  *
  *   server_start()  -> RUNNING   (logs the start-up line and then msg="ready")
  *   server_run()       runs the loop until every handle is closed
@@ -16,8 +16,10 @@
 
 #include <uv.h>
 
+#include "admin/http.h"
 #include "broker/broker.h"
 #include "server/datadir.h"
+#include "server/endpoints.h"
 #include "server/server_config.h"
 
 enum server_state {
@@ -34,6 +36,8 @@ struct server {
 	uv_signal_t sigint;
 	uv_signal_t sigterm;
 	struct datadir datadir;
+	struct http_server *http; /* the admin endpoint; NULL when disabled or once stopped */
+	struct endpoints endpoints; /* what it answers; reads `broker` */
 	struct broker *broker; /* the Kafka listener and the partitions; NULL once stopped */
 	int stop_signal; /* the signal that asked us to stop, 0 if none */
 };

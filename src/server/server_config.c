@@ -43,7 +43,8 @@ const struct config_key server_config_schema[] = {
 	{ "peer.listener", CONFIG_STRING, FIELD(peer_listener), 0, 0, "127.0.0.1:9192",
 	  "host:port for node-to-node traffic (Raft messages of every group, forwarding)" },
 	{ "http.listener", CONFIG_STRING, FIELD(http_listener), 0, 0, "127.0.0.1:9644",
-	  "host:port of the admin HTTP endpoint (/metrics, /health, /ready)" },
+	  "host:port of the admin HTTP endpoint (/metrics, /health, /ready, /v1/cluster, "
+	  "/v1/partitions); port 0 picks a free port (logged); empty disables it" },
 	{ "controller.quorum.voters", CONFIG_STRING, FIELD(controller_quorum_voters), 0, 0, "",
 	  "voters of the metadata Raft group as id@host:port,... (their peer listeners); empty = "
 	  "this node alone" },
@@ -131,8 +132,8 @@ int server_config_defaults(struct server_config *c, char *errmsg)
 	return config_defaults(server_config_schema, server_config_schema_len, c, errmsg);
 }
 
-/* Parses a port: 1 to 65535 in decimal, the whole of [p, end). */
-static bool parse_port(const char *p, const char *end)
+/* Parses a port: port_min (0 or 1) to 65535 in decimal, the whole of [p, end). */
+static bool parse_port(const char *p, const char *end, long port_min)
 {
 	long port = 0;
 
@@ -143,13 +144,14 @@ static bool parse_port(const char *p, const char *end)
 			return false;
 		port = port * 10 + (*p - '0');
 	}
-	return port >= 1 && port <= 65535;
+	return port >= port_min && port <= 65535;
 }
 
 /* Returns whether [p, end) is host:port, where host is a name, an IPv4 address or a bracketed
- * IPv6 address. Names are not resolved here: a name that does not resolve is reported when the
+ * IPv6 address, and port is port_min (0: "pick a free port", for listeners that log the port they
+ * got) to 65535. Names are not resolved here: a name that does not resolve is reported when the
  * listener binds. */
-static bool is_host_port(const char *p, const char *end)
+static bool is_host_port(const char *p, const char *end, long port_min)
 {
 	const char *colon;
 
@@ -175,7 +177,7 @@ static bool is_host_port(const char *p, const char *end)
 		if (memchr(p, ':', (size_t)(colon - p)) != NULL)
 			return false;
 	}
-	return parse_port(colon + 1, end);
+	return parse_port(colon + 1, end, port_min);
 }
 
 /* Checks a listener list of `key`: one PLAINTEXT://host:port. */
@@ -196,17 +198,18 @@ static int check_listener(const char *key, const char *value, char *errmsg)
 			      key, value);
 		return SLUICE_ECONFIG;
 	}
-	if (!is_host_port(value + sizeof scheme - 1, value + len)) {
+	if (!is_host_port(value + sizeof scheme - 1, value + len, 1)) {
 		errmsg_printf(errmsg, "%s: '%s' is not PLAINTEXT://host:port", key, value);
 		return SLUICE_ECONFIG;
 	}
 	return 0;
 }
 
-static int check_host_port(const char *key, const char *value, char *errmsg)
+static int check_host_port(const char *key, const char *value, long port_min, char *errmsg)
 {
-	if (!is_host_port(value, value + strlen(value))) {
-		errmsg_printf(errmsg, "%s: '%s' is not host:port", key, value);
+	if (!is_host_port(value, value + strlen(value), port_min)) {
+		errmsg_printf(errmsg, "%s: '%s' is not host:port%s", key, value,
+			      port_min == 0 ? " (port 0 to 65535)" : "");
 		return SLUICE_ECONFIG;
 	}
 	return 0;
@@ -237,7 +240,7 @@ static int check_voters(const char *value, char *errmsg)
 				goto bad;
 			id = id * 10 + (*q - '0');
 		}
-		if (id > INT32_LIMIT || !is_host_port(at + 1, end))
+		if (id > INT32_LIMIT || !is_host_port(at + 1, end, 1))
 			goto bad;
 		for (size_t i = 0; i < count; i++) {
 			if (ids[i] == id) {
@@ -279,12 +282,15 @@ int server_config_check(const struct server_config *c, char *errmsg)
 			return SLUICE_ECONFIG;
 		}
 	}
-	rc = check_host_port("peer.listener", c->peer_listener, errmsg);
+	rc = check_host_port("peer.listener", c->peer_listener, 1, errmsg);
 	if (rc != 0)
 		return rc;
-	rc = check_host_port("http.listener", c->http_listener, errmsg);
-	if (rc != 0)
-		return rc;
+	/* Empty disables the admin endpoint; port 0 picks a free port, logged at start-up. */
+	if (c->http_listener[0] != '\0') {
+		rc = check_host_port("http.listener", c->http_listener, 0, errmsg);
+		if (rc != 0)
+			return rc;
+	}
 	rc = check_voters(c->controller_quorum_voters, errmsg);
 	if (rc != 0)
 		return rc;
