@@ -1,22 +1,36 @@
 /*
  * admin: the Kafka APIs that read or change cluster metadata — Metadata, FindCoordinator,
- * CreateTopics, DeleteTopics, InitProducerId — answered from the metadata image and the
- * leadership table, and changed through the controller (cluster.h).
+ * CreateTopics, CreatePartitions, DeleteTopics, InitProducerId — answered from the metadata
+ * image and the leadership table, and changed through the controller (cluster.h).
  *
  * Happy path of CreateTopics: each topic is checked here (name, counts, configs), sent to the
  * controller as CREATE_TOPIC (placement happens in the image's apply, identically on every
  * controller replica), and once committed the request waits until every new partition has a
- * leader (bounded by the request's timeout, as Kafka does) before answering. DeleteTopics
- * answers once the deletion is committed; every node's reconciler then closes and removes its
- * replicas.
+ * leader (bounded by the request's timeout, as Kafka does) before answering. CreatePartitions
+ * is the same with CREATE_PARTITIONS (the image places the new partitions' replicas with the
+ * topic's replication factor; every node's reconciler grows its topic and opens its new
+ * replicas) and waits for the new partitions' leaders only; TimeoutMs <= 0 answers once the
+ * command is committed, as in Kafka. Both answer validate_only requests after the checks,
+ * without sending anything. DeleteTopics answers once the deletion is committed; every node's
+ * reconciler then closes and removes its replicas.
  *
  * Failure modes: no controller leader or a lost link: the command is re-sent until its deadline,
  * then REQUEST_TIMED_OUT. The image's rejections map to Kafka codes (TOPIC_ALREADY_EXISTS,
  * INVALID_PARTITIONS, INVALID_REPLICATION_FACTOR for more replicas than registered nodes,
- * INVALID_CONFIG, UNKNOWN_TOPIC_OR_PARTITION). Partitions whose leader is unknown are listed
- * with LEADER_NOT_AVAILABLE and leader -1 (clients retry).
+ * INVALID_CONFIG, UNKNOWN_TOPIC_OR_PARTITION). CreatePartitions also refuses, with a message:
+ * a count not above the current one or above TOPIC_PARTITIONS_MAX (INVALID_PARTITIONS), manual
+ * Assignments (INVALID_REPLICA_ASSIGNMENT: the command carries only the count), a topic named
+ * twice in one request and __consumer_offsets (INVALID_REQUEST); new partitions still without
+ * a leader at the deadline are REQUEST_TIMED_OUT (they exist; their elections go on).
+ * Partitions whose leader is unknown are listed with LEADER_NOT_AVAILABLE and leader -1
+ * (clients retry).
  *
- * Invariants: a request is answered exactly once, also when the node stops while it waits.
+ * Invariants:
+ *   1. A request is answered exactly once, also when the node stops while it waits.
+ *   2. A CreateTopics or CreatePartitions request is answered only when none of its commands
+ *      is outstanding (create_wait.pending == 0), so no callback writes into an answered one.
+ *   3. Work per request is bounded by its topics (duplicate names are found by sorting) and,
+ *      per tick while it waits, by the partitions it waits for.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -32,7 +46,8 @@
 #include "meta/image.h"
 #include "raft/cons.h"
 
-/* How long a CreateTopics waits for leaders when the client gives no timeout. */
+/* How long a CreateTopics waits for leaders when the client gives no timeout (CreatePartitions
+ * then does not wait, as Kafka). */
 #define CREATE_WAIT_MS_DEFAULT 30000
 /* Commands sent by the broker on its own (auto-creation) give up after this long. */
 #define COMMAND_TIMEOUT_MS 10000
@@ -262,14 +277,33 @@ out:
 	breq_free(r);
 }
 
-/* ---- CreateTopics ---- */
+/* ---- CreateTopics and CreatePartitions: commands, then waiting for leaders ---- */
 
+/* What one topic of a CreateTopics or CreatePartitions request waits for: once its command is
+ * committed, partitions [from, to) must appear in this node's image with a leader. */
+struct create_target {
+	struct kafka_str name;
+	int16_t *error_code; /* the topic's result in the response */
+	struct kafka_str *error_message;
+	int32_t from;
+	int32_t to; /* 0: nothing to wait for (refused, validate_only) */
+	/* CreatePartitions, for the log: the requested count and the count before. */
+	int32_t count;
+	int32_t was;
+};
+
+/* One CreateTopics or CreatePartitions request from its commands to its answer; malloc'd, on
+ * b->create_waits until answered. */
 struct create_wait {
 	struct breq *r;
-	struct kafka_create_topics_response resp;
-	int pending;    /* commands not answered yet */
+	int16_t api_key; /* KAFKA_API_CREATE_TOPICS or KAFKA_API_CREATE_PARTITIONS */
+	struct kafka_create_topics_response resp;      /* CreateTopics */
+	struct kafka_create_partitions_response presp; /* CreatePartitions */
+	struct create_target *targets;                 /* one per topic of the request (arena) */
+	int32_t ntargets;
+	int pending; /* commands not answered yet, plus one while the handler still sends */
 	int64_t deadline_ms;
-	bool waiting;   /* all answered: waiting for leaders */
+	int64_t wait_ms; /* the client's timeout, for the timed-out message */
 	struct create_wait *next;
 };
 
@@ -295,6 +329,8 @@ static int16_t image_error(int status, const struct image_result *res)
 	case SLUICE_ENOREPLICAS:
 		return KAFKA_ERR_INVALID_REPLICATION_FACTOR;
 	case SLUICE_ETIMEDOUT:
+	case SLUICE_EBUSY:   /* too many commands in flight on this node */
+	case SLUICE_ECLOSED: /* the node is stopping */
 		return KAFKA_ERR_REQUEST_TIMED_OUT;
 	case SLUICE_EINVAL:
 	case SLUICE_ETOOLARGE:
@@ -318,13 +354,16 @@ static int16_t image_error(int status, const struct image_result *res)
 	}
 }
 
-static bool leaders_known(struct broker *b, struct kafka_str name)
+/* Whether this node's image has partitions [from, to) of the topic and each has a known
+ * leader. False while the image has not caught up with the command (a node that is not the
+ * controller learns of it a little later). */
+static bool leaders_known(struct broker *b, struct kafka_str name, int32_t from, int32_t to)
 {
 	const struct image *im = cluster_image(b);
 	const struct image_topic *it = image_topic_find(im, name.ptr, (size_t)name.len);
-	if (it == NULL)
+	if (it == NULL || it->npartitions < to)
 		return false;
-	for (int32_t i = 0; i < it->npartitions; i++)
+	for (int32_t i = from; i < to; i++)
 		if (cluster_partition_leader(b, broker_local_partition(b, it, i),
 					     it->partitions[i].group_id) < 0)
 			return false;
@@ -339,48 +378,86 @@ static void create_finish(struct create_wait *cw)
 		pp = &(*pp)->next;
 	if (*pp == cw)
 		*pp = cw->next;
-	breq_respond(cw->r, &cw->resp);
+	if (cw->api_key == KAFKA_API_CREATE_PARTITIONS)
+		breq_respond(cw->r, &cw->presp);
+	else
+		breq_respond(cw->r, &cw->resp);
 	breq_free(cw->r);
 	free(cw);
 }
 
+/* Answers the request once every command is answered and every committed topic's new
+ * partitions have leaders, or once its deadline passed. CreatePartitions then reports the
+ * topics still without leaders as REQUEST_TIMED_OUT (their partitions exist: the elections go
+ * on); CreateTopics answers them with NONE. */
 static void create_check(struct create_wait *cw)
 {
 	struct broker *b = cw->r->b;
 	if (cw->pending > 0)
 		return;
-	bool done = b->stopping || mono_ms(b) >= cw->deadline_ms;
-	if (!done) {
-		done = true;
-		for (int32_t i = 0; i < cw->resp.topics.n && done; i++) {
-			struct kafka_create_topics_response_creatable_topic_result *res =
-				&cw->resp.topics.v[i];
-			if (res->error_code == KAFKA_ERR_NONE && !leaders_known(b, res->name))
-				done = false;
-		}
+	bool expired = b->stopping || mono_ms(b) >= cw->deadline_ms;
+	for (int32_t i = 0; i < cw->ntargets; i++) {
+		struct create_target *t = &cw->targets[i];
+		if (*t->error_code != KAFKA_ERR_NONE || t->to == 0 ||
+		    leaders_known(b, t->name, t->from, t->to))
+			continue;
+		if (!expired)
+			return;
+		if (cw->api_key != KAFKA_API_CREATE_PARTITIONS)
+			continue;
+		*t->error_code = KAFKA_ERR_REQUEST_TIMED_OUT;
+		if (breq_printf(cw->r, t->error_message,
+				"the new partitions were created, but not all of them had a leader "
+				"within %" PRId64 " ms; their elections go on",
+				cw->wait_ms) != 0)
+			*t->error_message = kafka_str_null();
 	}
-	if (done)
-		create_finish(cw);
+	create_finish(cw);
+}
+
+/* The ErrorMessage for a command that failed with `status` (cluster_submit's, or its
+ * callback's; `res` may be NULL for the former). */
+static const char *submit_reason(int status, const struct image_result *res)
+{
+	switch (status) {
+	case SLUICE_ETIMEDOUT:
+		return "the controller did not commit the command in time; it may still be "
+		       "applied: check Metadata before sending it again";
+	case SLUICE_EBUSY:
+		return "too many metadata commands in flight on this node; retry";
+	case SLUICE_ECLOSED:
+		return "the node is stopping; retry elsewhere";
+	default:
+		return res != NULL && res->errmsg[0] != '\0' ? res->errmsg : err_str(status);
+	}
 }
 
 static void create_cmd_cb(void *arg, int status, const struct image_result *res)
 {
 	struct create_item *ci = arg;
 	struct create_wait *cw = ci->cw;
-	struct kafka_create_topics_response_creatable_topic_result *out =
-		&cw->resp.topics.v[ci->index];
+	int index = ci->index;
+	struct create_target *t = &cw->targets[index];
 	free(ci);
-	out->error_code = image_error(status, res);
+	*t->error_code = image_error(status, res);
 	if (status != 0) {
-		char *msg = breq_alloc(cw->r, ERRMSG_BYTES_MAX);
-		if (msg != NULL) {
-			snprintf(msg, ERRMSG_BYTES_MAX, "%s",
-				 res->errmsg[0] ? res->errmsg : err_str(status));
-			out->error_message = kafka_str_c(msg);
-		}
+		t->to = 0;
+		if (breq_printf(cw->r, t->error_message, "%s", submit_reason(status, res)) != 0)
+			*t->error_message = kafka_str_null(); /* the code still says what happened */
+		if (cw->api_key == KAFKA_API_CREATE_PARTITIONS)
+			SLOG_INFO(MOD,
+				  "msg=\"partition creation refused\" topic=%.*s err=\"%s\" "
+				  "reason=\"%s\"",
+				  (int)t->name.len, t->name.ptr, err_str(status), res->errmsg);
+	} else if (cw->api_key == KAFKA_API_CREATE_PARTITIONS) {
+		SLOG_INFO(MOD, "msg=\"partitions created\" topic=%.*s partitions=%d was=%d",
+			  (int)t->name.len, t->name.ptr, t->count, t->was);
 	} else {
-		SLOG_INFO(MOD, "msg=\"topic created\" topic=%.*s partitions=%d "
-			       "replication_factor=%d",
+		struct kafka_create_topics_response_creatable_topic_result *out =
+			&cw->resp.topics.v[index];
+		SLOG_INFO(MOD,
+			  "msg=\"topic created\" topic=%.*s partitions=%d "
+			  "replication_factor=%d",
 			  (int)out->name.len, out->name.ptr, out->num_partitions,
 			  out->replication_factor);
 	}
@@ -403,41 +480,96 @@ void broker_topics_changed(struct broker *b)
 	broker_cluster_tick(b);
 }
 
+/* A new wait for request `r` with room for `n` targets, on b->create_waits and holding one
+ * `pending` for the handler. The caller fills the response and the targets, then sets
+ * ntargets (create_check reads only that many). NULL when out of memory (nothing to undo). */
+static struct create_wait *create_wait_new(struct breq *r, int16_t api_key, int32_t n,
+					   int64_t wait_ms)
+{
+	struct broker *b = r->b;
+	struct create_wait *cw = calloc(1, sizeof(*cw));
+	if (cw == NULL)
+		return NULL;
+	cw->targets = breq_alloc(r, sizeof(*cw->targets) * ((size_t)n + 1));
+	if (cw->targets == NULL) {
+		free(cw);
+		return NULL;
+	}
+	cw->r = r;
+	cw->api_key = api_key;
+	cw->wait_ms = wait_ms;
+	cw->deadline_ms = mono_ms(b) + wait_ms;
+	cw->pending = 1; /* held until every command is sent */
+	cw->next = b->create_waits;
+	b->create_waits = cw;
+	return cw;
+}
+
+/* Sends `cmd` for target `i` of `cw`; when it cannot be sent the target is answered at once
+ * (REQUEST_TIMED_OUT when too many commands are in flight). Returns 0 or SLUICE_ENOMEM. */
+static int create_submit(struct create_wait *cw, int32_t i, const struct image_cmd *cmd,
+			 int64_t timeout_ms)
+{
+	struct create_target *t = &cw->targets[i];
+	struct create_item *ci = malloc(sizeof(*ci));
+	if (ci == NULL)
+		return SLUICE_ENOMEM;
+	ci->cw = cw;
+	ci->index = i;
+	int rv = cluster_submit(cw->r->b, cmd, timeout_ms > 0 ? timeout_ms : 1, create_cmd_cb, ci);
+	if (rv != 0) {
+		struct image_result none = { 0 };
+		free(ci);
+		t->to = 0;
+		*t->error_code = image_error(rv, &none);
+		return breq_printf(cw->r, t->error_message, "%s", submit_reason(rv, NULL));
+	}
+	cw->pending++;
+	return 0;
+}
+
 void handle_create_topics(struct breq *r)
 {
 	struct broker *b = r->b;
 	struct kafka_create_topics_request *req = r->body;
 	const struct image *im = cluster_image(b);
 	int n = req->topics.n < 0 ? 0 : req->topics.n;
-	struct create_wait *cw = calloc(1, sizeof(*cw));
+	struct create_wait *cw = create_wait_new(r, KAFKA_API_CREATE_TOPICS, n,
+						 req->timeout_ms > 0 ? req->timeout_ms :
+								       CREATE_WAIT_MS_DEFAULT);
 
 	if (cw == NULL)
 		goto err_oom;
-	cw->r = r;
 	kafka_struct_defaults(&kafka_create_topics_response_desc, &cw->resp);
 	cw->resp.topics.v = breq_alloc_structs(
 		r, &kafka_create_topics_response_creatable_topic_result_desc, n);
 	if (cw->resp.topics.v == NULL)
-		goto err_oom;
+		goto err_oom_sent;
 	cw->resp.topics.n = n;
-	cw->deadline_ms = mono_ms(b) + (req->timeout_ms > 0 ? req->timeout_ms
-							  : CREATE_WAIT_MS_DEFAULT);
-	cw->pending = 1; /* held until every command is sent */
-	cw->next = b->create_waits;
-	b->create_waits = cw;
 	for (int i = 0; i < n; i++) {
 		struct kafka_create_topics_request_creatable_topic *t = &req->topics.v[i];
-		struct kafka_create_topics_response_creatable_topic_result *res = &cw->resp.topics.v[i];
+		struct kafka_create_topics_response_creatable_topic_result *res =
+			&cw->resp.topics.v[i];
+		struct create_target *tg = &cw->targets[i];
+		tg->name = t->name;
+		tg->error_code = &res->error_code;
+		tg->error_message = &res->error_message;
+		res->name = t->name;
+		res->error_message = kafka_str_null();
+	}
+	cw->ntargets = n;
+	for (int i = 0; i < n; i++) {
+		struct kafka_create_topics_request_creatable_topic *t = &req->topics.v[i];
+		struct kafka_create_topics_response_creatable_topic_result *res =
+			&cw->resp.topics.v[i];
 		char *name = breq_alloc(r, TOPIC_NAME_BYTES_MAX + 1);
 		char *msg = breq_alloc(r, ERRMSG_BYTES_MAX);
 		int32_t parts = t->num_partitions == -1 ? b->cfg.num_partitions : t->num_partitions;
-		int16_t rf = t->replication_factor == -1 ? b->cfg.default_replication_factor
-							 : t->replication_factor;
+		int16_t rf = t->replication_factor == -1 ? b->cfg.default_replication_factor :
+							   t->replication_factor;
 		struct image_cmd cmd;
-		struct image_result ir = {0};
+		struct image_result ir = { 0 };
 
-		res->name = t->name;
-		res->error_message = kafka_str_null();
 		if (name == NULL || msg == NULL)
 			goto err_oom_sent;
 		msg[0] = '\0';
@@ -511,25 +643,17 @@ void handle_create_topics(struct breq *r)
 		int crv = image_check(im, &cmd, &ir);
 		if (crv != 0) {
 			res->error_code = image_error(crv, &ir);
-			snprintf(msg, ERRMSG_BYTES_MAX, "%s", ir.errmsg[0] ? ir.errmsg : err_str(crv));
+			snprintf(msg, ERRMSG_BYTES_MAX, "%s",
+				 ir.errmsg[0] ? ir.errmsg : err_str(crv));
 			res->error_message = kafka_str_c(msg);
 			continue;
 		}
 		if (req->validate_only)
-			continue;
-		struct create_item *ci = malloc(sizeof(*ci));
-		if (ci == NULL)
+			continue; /* nothing created, so no leaders to wait for */
+		cw->targets[i].from = 0;
+		cw->targets[i].to = parts;
+		if (create_submit(cw, i, &cmd, cw->deadline_ms - mono_ms(b)) != 0)
 			goto err_oom_sent;
-		ci->cw = cw;
-		ci->index = i;
-		int64_t left = cw->deadline_ms - mono_ms(b);
-		crv = cluster_submit(b, &cmd, left > 0 ? left : 1, create_cmd_cb, ci);
-		if (crv != 0) {
-			free(ci);
-			res->error_code = KAFKA_ERR_REQUEST_TIMED_OUT;
-			continue;
-		}
-		cw->pending++;
 	}
 	cw->pending--;
 	create_check(cw);
@@ -542,8 +666,203 @@ err_oom_sent:
 	create_check(cw);
 	return;
 err_oom:
-	free(cw);
 	net_conn_close(r->conn, "out of memory in CreateTopics");
+	breq_free(r);
+}
+
+/* ---- CreatePartitions ---- */
+
+typedef struct kafka_create_partitions_request_create_partitions_topic grow_topic;
+typedef struct kafka_create_partitions_response_create_partitions_topic_result grow_result;
+
+/* A topic name of the request and where it was, for finding names given twice. */
+struct grow_name {
+	struct kafka_str name;
+	int32_t index;
+};
+
+static int cmp_grow_name(const void *x, const void *y)
+{
+	const struct grow_name *a = x;
+	const struct grow_name *b = y;
+	int32_t n = a->name.len < b->name.len ? a->name.len : b->name.len;
+	int c = n > 0 ? memcmp(a->name.ptr, b->name.ptr, (size_t)n) : 0;
+	if (c != 0)
+		return c;
+	if (a->name.len != b->name.len)
+		return a->name.len < b->name.len ? -1 : 1;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/* Marks in `dup` (n entries, zeroed) every topic of the request whose name is given more than
+ * once. Sorting keeps this O(n log n) however many topics a request names. Returns 0 or
+ * SLUICE_ENOMEM. */
+static int grow_duplicates(struct breq *r, const grow_topic *v, int32_t n, bool *dup)
+{
+	struct grow_name *s = breq_alloc(r, sizeof(*s) * ((size_t)n + 1));
+	int32_t m = 0;
+	if (s == NULL)
+		return SLUICE_ENOMEM;
+	for (int32_t i = 0; i < n; i++)
+		if (v[i].name.len >= 0)
+			s[m++] = (struct grow_name){ v[i].name, i };
+	qsort(s, (size_t)m, sizeof(*s), cmp_grow_name);
+	for (int32_t i = 1; i < m; i++) {
+		if (s[i].name.len != s[i - 1].name.len ||
+		    memcmp(s[i].name.ptr, s[i - 1].name.ptr, (size_t)s[i].name.len) != 0)
+			continue;
+		dup[s[i].index] = true;
+		dup[s[i - 1].index] = true;
+	}
+	return 0;
+}
+
+/* Checks topic `i` of a CreatePartitions request and, unless refused or validate_only, sends
+ * CREATE_PARTITIONS to the controller. A refusal is written into the topic's result. Returns 0
+ * or SLUICE_ENOMEM. */
+static int grow_one(struct create_wait *cw, int32_t i, bool dup, bool validate_only,
+		    int64_t submit_ms)
+{
+	struct breq *r = cw->r;
+	const struct image *im = cluster_image(r->b);
+	const grow_topic *t = &((struct kafka_create_partitions_request *)r->body)->topics.v[i];
+	grow_result *res = &cw->presp.results.v[i];
+	struct create_target *tg = &cw->targets[i];
+	const struct image_topic *it = NULL;
+	struct image_result ir = { 0 };
+	struct image_cmd cmd;
+	char *name = NULL;
+	int rv;
+
+	if (dup) {
+		res->error_code = KAFKA_ERR_INVALID_REQUEST;
+		return breq_printf(r, &res->error_message,
+				   "topic '%.*s' is named more than once in the request",
+				   (int)t->name.len, t->name.ptr);
+	}
+	/* The image takes a NUL-terminated name; a longer one, or one with a NUL inside (which
+	 * would name a shorter topic), cannot exist. */
+	if (t->name.len > 0 && t->name.len <= TOPICDEF_NAME_BYTES_MAX &&
+	    memchr(t->name.ptr, '\0', (size_t)t->name.len) == NULL) {
+		name = breq_alloc(r, (size_t)t->name.len + 1);
+		if (name == NULL)
+			return SLUICE_ENOMEM;
+		memcpy(name, t->name.ptr, (size_t)t->name.len);
+		it = image_topic_find(im, name, strlen(name));
+	}
+	if (it == NULL) {
+		res->error_code = KAFKA_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		return breq_printf(r, &res->error_message, "topic '%.*s' does not exist",
+				   t->name.len > 0 ? (int)t->name.len : 0,
+				   t->name.len > 0 ? t->name.ptr : "");
+	}
+	if (strcmp(it->name, OFFSETS_TOPIC) == 0) {
+		/* Kafka's broker allows this, but a group's coordinator is partition
+		 * hash(group) % count: every group would move to a partition that holds none of
+		 * its committed offsets. kafka-topics.sh refused it for the same reason. */
+		res->error_code = KAFKA_ERR_INVALID_REQUEST;
+		return breq_printf(r, &res->error_message,
+				   "The number of partitions for the offsets topic cannot be "
+				   "changed: groups are mapped to its partitions by hash, so each "
+				   "group would lose its committed offsets");
+	}
+	if (t->count == it->npartitions) {
+		res->error_code = KAFKA_ERR_INVALID_PARTITIONS;
+		return breq_printf(r, &res->error_message, "Topic already has %d partition(s).",
+				   it->npartitions);
+	}
+	if (t->count < it->npartitions) {
+		res->error_code = KAFKA_ERR_INVALID_PARTITIONS;
+		return breq_printf(r, &res->error_message,
+				   "Topic currently has %d partitions, which is higher than the "
+				   "requested %d.",
+				   it->npartitions, t->count);
+	}
+	if (t->count > TOPIC_PARTITIONS_MAX) {
+		res->error_code = KAFKA_ERR_INVALID_PARTITIONS;
+		return breq_printf(r, &res->error_message,
+				   "a topic has at most %d partitions, not %d",
+				   TOPIC_PARTITIONS_MAX, t->count);
+	}
+	if (t->assignments.n > 0) {
+		/* CREATE_PARTITIONS carries only the new count; the controller places replicas as
+		 * it does for new topics. */
+		res->error_code = KAFKA_ERR_INVALID_REPLICA_ASSIGNMENT;
+		return breq_printf(r, &res->error_message,
+				   "manual replica assignment is not supported; leave Assignments "
+				   "null and the controller places the new partitions' replicas");
+	}
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = IMAGE_CMD_CREATE_PARTITIONS;
+	cmd.create_partitions.name = name;
+	cmd.create_partitions.partitions = t->count;
+	/* Refused here what the controller would refuse (replicas beyond the registered nodes,
+	 * the cluster's partition limit), so a bad request needs no round trip. */
+	rv = image_check(im, &cmd, &ir);
+	if (rv != 0) {
+		res->error_code = image_error(rv, &ir);
+		return breq_printf(r, &res->error_message, "%s",
+				   ir.errmsg[0] ? ir.errmsg : err_str(rv));
+	}
+	if (validate_only)
+		return 0;
+	tg->from = it->npartitions;
+	tg->was = it->npartitions;
+	tg->count = t->count;
+	tg->to = submit_ms > 0 ? t->count : 0; /* TimeoutMs <= 0: answer once committed */
+	return create_submit(cw, i, &cmd, submit_ms > 0 ? submit_ms : COMMAND_TIMEOUT_MS);
+}
+
+void handle_create_partitions(struct breq *r)
+{
+	struct broker *b = r->b;
+	struct kafka_create_partitions_request *req = r->body;
+	int32_t n = req->topics.n < 0 ? 0 : req->topics.n;
+	/* As in Kafka, TimeoutMs <= 0 means: do not wait for the new partitions' leaders (the
+	 * command itself is still bounded by COMMAND_TIMEOUT_MS). */
+	int64_t wait_ms = req->timeout_ms > 0 ? req->timeout_ms : 0;
+	struct create_wait *cw = create_wait_new(r, KAFKA_API_CREATE_PARTITIONS, n, wait_ms);
+	bool *dup;
+
+	if (cw == NULL)
+		goto err_oom;
+	kafka_struct_defaults(&kafka_create_partitions_response_desc, &cw->presp);
+	cw->presp.results.v = breq_alloc_structs(
+		r, &kafka_create_partitions_response_create_partitions_topic_result_desc, n);
+	dup = breq_alloc(r, sizeof(*dup) * ((size_t)n + 1));
+	if (cw->presp.results.v == NULL || dup == NULL ||
+	    grow_duplicates(r, req->topics.v, n, dup) != 0)
+		goto err_oom_sent;
+	cw->presp.results.n = n;
+	for (int32_t i = 0; i < n; i++) {
+		grow_result *res = &cw->presp.results.v[i];
+		res->name = req->topics.v[i].name;
+		res->error_code = KAFKA_ERR_NONE;
+		res->error_message = kafka_str_null();
+		cw->targets[i].name = res->name;
+		cw->targets[i].error_code = &res->error_code;
+		cw->targets[i].error_message = &res->error_message;
+	}
+	cw->ntargets = n;
+	for (int32_t i = 0; i < n; i++) {
+		int64_t left = wait_ms > 0 ? cw->deadline_ms - mono_ms(b) : 0;
+		if (wait_ms > 0 && left <= 0)
+			left = 1; /* expired while sending: the command still gets its answer */
+		if (grow_one(cw, i, dup[i], req->validate_only, left) != 0)
+			goto err_oom_sent;
+	}
+	cw->pending--;
+	create_check(cw);
+	return;
+
+err_oom_sent:
+	/* Commands already sent answer into cw: let them finish, then answer. */
+	net_conn_close(r->conn, "out of memory in CreatePartitions");
+	cw->pending--;
+	create_check(cw);
+	return;
+err_oom:
+	net_conn_close(r->conn, "out of memory in CreatePartitions");
 	breq_free(r);
 }
 

@@ -50,6 +50,7 @@ static const struct broker_api {
 	{KAFKA_API_FIND_COORDINATOR, 0, 2, 0},
 	{KAFKA_API_API_VERSIONS, 0, 2, 0},
 	{KAFKA_API_CREATE_TOPICS, 2, 4, 2},
+	{KAFKA_API_CREATE_PARTITIONS, 0, 3, 0}, /* admin.c; v2+ flexible */
 	{KAFKA_API_DELETE_TOPICS, 1, 3, 1},
 	{KAFKA_API_INIT_PRODUCER_ID, 0, 1, 0},
 	{KAFKA_API_DESCRIBE_CONFIGS, 1, 2, 1},
@@ -577,6 +578,8 @@ static handler_fn handler_for(int16_t key)
 		return handle_find_coordinator;
 	case KAFKA_API_CREATE_TOPICS:
 		return handle_create_topics;
+	case KAFKA_API_CREATE_PARTITIONS:
+		return handle_create_partitions;
 	case KAFKA_API_DELETE_TOPICS:
 		return handle_delete_topics;
 	case KAFKA_API_DESCRIBE_CONFIGS:

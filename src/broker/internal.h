@@ -161,6 +161,7 @@ void handle_fetch(struct breq *r);
 void handle_metadata(struct breq *r);
 void handle_find_coordinator(struct breq *r);
 void handle_create_topics(struct breq *r);
+void handle_create_partitions(struct breq *r);
 void handle_delete_topics(struct breq *r);
 void handle_init_producer_id(struct breq *r);
 /* elect.c: ElectLeaders, moving leadership to the preferred replicas. */

@@ -18,8 +18,8 @@ static int version_main(int argc, char **argv);
 static const struct cli_command commands[] = {
 	{ "help", "[COMMAND]", "show the commands, or one command's usage", help_main },
 	{ "version", "", "print the version", version_main },
-	{ "topics", "list|describe|create|delete ...", "list, inspect, create and delete topics",
-	  cli_topics_main },
+	{ "topics", "list|describe|create|alter|delete ...",
+	  "list, inspect, create, grow and delete topics", cli_topics_main },
 	{ "groups", "list|describe|lag|reset-offsets|delete ...",
 	  "inspect consumer groups, their lag, and reset or delete them", cli_groups_main },
 	{ "partitions", "elect-leaders|reassign|reassignments",

@@ -1,5 +1,6 @@
 /*
- * topics: `sluice topics list|describe|create|delete`, spoken directly in the Kafka protocol.
+ * topics: `sluice topics list|describe|create|alter|delete`, spoken directly in the Kafka
+ * protocol.
  *
  *   list      Metadata (all topics): name, partition count, replication factor.
  *   describe  Metadata (one topic): each partition's leader and replicas (the first is the
@@ -10,6 +11,10 @@
  *             command still shows who leads what while a node is down.
  *   create    CreateTopics v2+; partitions and replication factor default to the broker's
  *             (-1, KIP-464) when the broker speaks v4+, else to 1.
+ *   alter     --partitions N: CreatePartitions v0-3 (TimeoutMs = 4/5 of --timeout-ms: the
+ *             broker answers once the new partitions have leaders, or with REQUEST_TIMED_OUT
+ *             while we still listen); Metadata first, for the count before (only printed).
+ *             --validate-only asks the broker to check without changing anything.
  *   delete    DeleteTopics v1+.
  *
  * Failure modes: a Kafka error for the topic is printed as "topic 'T': ERROR_NAME[ (message)]"
@@ -28,6 +33,10 @@
 #define DESCRIBE_CONFIGS_VERSION 1
 #define CREATE_TOPICS_VERSION_MIN 2
 #define CREATE_TOPICS_VERSION_MAX 7
+#define CREATE_PARTITIONS_VERSION_MIN 0
+#define CREATE_PARTITIONS_VERSION_MAX 3
+/* `topics alter` gives the broker --timeout-ms minus a fifth to wait for leaders. */
+#define ALTER_WAIT_MARGIN_DIVISOR 5
 #define DELETE_TOPICS_VERSION_MIN 1
 #define DELETE_TOPICS_VERSION_MAX 5
 /* From CreateTopics v4 on, -1 asks for the broker's default (KIP-464). */
@@ -544,6 +553,126 @@ static int topics_create(int argc, char **argv)
 	return admin_finish(&a, 0, msg);
 }
 
+struct alter_args {
+	int64_t partitions; /* -1 until --partitions is given */
+	bool validate_only;
+};
+
+static int alter_opt(void *ctx, const char *cmd, int argc, char **argv, int *i)
+{
+	struct alter_args *aa = ctx;
+	const char *v;
+	int rv;
+
+	if (strcmp(argv[*i], "--validate-only") == 0) {
+		aa->validate_only = true;
+		return 1;
+	}
+	rv = admin_opt_value(cmd, "--partitions", argc, argv, i, &v);
+	if (rv > 0 && (!admin_parse_i64(v, &aa->partitions) || aa->partitions < 1 ||
+		       aa->partitions > INT32_MAX)) {
+		fprintf(stderr, "sluice %s: --partitions must be a positive number, not '%s'\n",
+			cmd, v);
+		return -1;
+	}
+	return rv;
+}
+
+/* `topics alter TOPIC --partitions N`: grows the topic to N partitions, as
+ * `kafka-topics.sh --alter --partitions N` does. Kafka topics never shrink: the broker answers
+ * INVALID_PARTITIONS for N at or below the current count, which is printed like any refusal. */
+static int topics_alter(int argc, char **argv)
+{
+	struct alter_args aa = { .partitions = -1 };
+	struct kafka_create_partitions_request req;
+	struct kafka_create_partitions_response resp;
+	struct kafka_create_partitions_request_create_partitions_topic ct;
+	const struct kafka_create_partitions_response_create_partitions_topic_result *r;
+	struct kafka_metadata_response md;
+	const md_topic *t;
+	struct admin_opts o;
+	struct admin a;
+	errmsg_t msg;
+	const char *name;
+	int32_t before = -1;
+	int rv;
+
+	rv = admin_parse_args("topics alter", "TOPIC --partitions N [--validate-only] [--json]",
+			      argc, argv, &o, alter_opt, &aa, &name, 1);
+	if (rv != 0)
+		return admin_parsed_status(rv);
+	if (aa.partitions < 0) {
+		fprintf(stderr, "sluice topics alter: say what to change: --partitions N\n");
+		return CLI_EXIT_USAGE;
+	}
+	rv = admin_open(&a, &o, msg);
+	if (rv == 0)
+		rv = admin_metadata(&a, &name, 1, &md, msg);
+	if (rv != 0)
+		return admin_finish(&a, rv, msg);
+	/* The count before, for the report only: the broker checks the request against its own
+	 * view (and names an unknown topic itself). */
+	t = admin_md_topic(&md, kafka_str_c(name));
+	if (t != NULL && t->error_code == KAFKA_ERR_NONE)
+		before = t->partitions.n;
+
+	kafka_struct_defaults(&kafka_create_partitions_request_desc, &req);
+	kafka_struct_defaults(&kafka_create_partitions_request_create_partitions_topic_desc, &ct);
+	ct.name = kafka_str_c(name);
+	ct.count = (int32_t)aa.partitions;
+	ct.assignments.v = NULL;
+	ct.assignments.n = -1; /* null: the controller places the new replicas */
+	req.topics.v = &ct;
+	req.topics.n = 1;
+	/* The broker's wait for the new leaders ends before ours, so that its REQUEST_TIMED_OUT
+	 * (the partitions exist, leaders are still being elected) reaches us. */
+	req.timeout_ms = o.timeout_ms - o.timeout_ms / ALTER_WAIT_MARGIN_DIVISOR;
+	req.validate_only = aa.validate_only;
+	rv = client_call_range(admin_boot(&a), KAFKA_API_CREATE_PARTITIONS,
+			       CREATE_PARTITIONS_VERSION_MIN, CREATE_PARTITIONS_VERSION_MAX, &req,
+			       &resp, NULL, msg);
+	if (rv != 0)
+		return admin_finish(&a, rv, msg);
+	if (resp.results.n != 1) {
+		errmsg_printf(msg, "topic '%s': CreatePartitions returned %d results for one topic",
+			      name, resp.results.n);
+		return admin_finish(&a, SLUICE_EMALFORMED, msg);
+	}
+	r = &resp.results.v[0];
+	if (r->error_code != KAFKA_ERR_NONE) {
+		topic_error(msg, ct.name, r->error_code, r->error_message);
+		return admin_finish(&a, SLUICE_EIO, msg);
+	}
+
+	if (o.json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		json_key(&j, "topic");
+		json_str(&j, name);
+		json_key(&j, "partitions");
+		json_int(&j, ct.count);
+		json_key(&j, "previous_partitions");
+		if (before >= 0)
+			json_int(&j, before);
+		else
+			json_null(&j);
+		json_key(&j, "validate_only");
+		json_bool(&j, aa.validate_only);
+		json_obj_end(&j);
+		json_finish(&j);
+	} else if (aa.validate_only) {
+		printf("topic '%s' can grow to %d partition(s); nothing changed (--validate-only)\n",
+		       name, ct.count);
+	} else if (before >= 0) {
+		printf("topic '%s': %d partition(s), was %d\n", name, ct.count, before);
+	} else {
+		printf("topic '%s': %d partition(s)\n", name, ct.count);
+	}
+	return admin_finish(&a, 0, msg);
+}
+
 static int topics_delete(int argc, char **argv)
 {
 	struct kafka_delete_topics_request req;
@@ -592,6 +721,8 @@ static const struct cli_command topics_commands[] = {
 	  "partitions, leaders, replicas, offsets and configs of a topic", topics_describe },
 	{ "create", "TOPIC [--partitions N] [--replication-factor R] [--config K=V ...]",
 	  "create a topic", topics_create },
+	{ "alter", "TOPIC --partitions N [--validate-only]",
+	  "add partitions to a topic (never removes any)", topics_alter },
 	{ "delete", "TOPIC", "delete a topic", topics_delete },
 };
 

@@ -1513,6 +1513,11 @@ static int apply_create_partitions(struct image *im, const struct image_cmd *c, 
 		free(v);
 		return rv;
 	}
+	/* The new partitions' replica lists are as placed, like the topic's first ones: their
+	 * replicas bootstrap the Raft groups (broker/cluster.c opens a replica with its list only
+	 * when changed_gen == created_gen; a reassignment sets a later one). */
+	for (int32_t p = t->npartitions; p < want; p++)
+		v[p].changed_gen = t->created_gen;
 	if (res != NULL)
 		res->group_id_first = im->next_group_id;
 	im->next_group_id += (uint64_t)(want - t->npartitions);

@@ -100,7 +100,9 @@ struct image_node {
 
 struct image_partition {
 	uint64_t group_id;    /* the partition's Raft group */
-	uint64_t changed_gen; /* generation of its creation or last reassignment */
+	uint64_t changed_gen; /* its last reassignment's generation, else its topic's created_gen
+			       * (also for partitions CREATE_PARTITIONS added: their replicas
+			       * bootstrap the group like a new topic's) */
 	uint8_t nreplicas;
 	uint32_t replicas[IMAGE_REPLICAS_MAX]; /* node ids; [0] is the preferred leader */
 };

@@ -3,9 +3,10 @@
 confluent-kafka (librdkafka 2.0.2) producing and running a consumer-group member.
 
 1. Topics: create with partitions and configs, list, describe (partitions, leader, offsets,
-   configs), delete; errors exit 1 naming the Kafka error (TOPIC_ALREADY_EXISTS,
-   INVALID_TOPIC_EXCEPTION, UNKNOWN_TOPIC_OR_PARTITION); usage errors exit 2; a broker that
-   never answers costs --timeout-ms, not forever.
+   configs), alter --partitions (grow, --validate-only), delete; errors exit 1 naming the Kafka
+   error (TOPIC_ALREADY_EXISTS, INVALID_TOPIC_EXCEPTION, UNKNOWN_TOPIC_OR_PARTITION,
+   INVALID_PARTITIONS); usage errors exit 2; a broker that never answers costs --timeout-ms,
+   not forever.
 2. Groups: a consumer (a child process) subscribes and, having read 7 of the 10 records of
    each of two partitions, commits the 8th record's offset; `groups list/describe/lag` show it;
    reset-offsets is refused while it is Stable. After it leaves: reset --dry-run commits
@@ -207,6 +208,8 @@ def test_topics(c, cli, s):
     c.check("topics describe table", rc == 0 and "HIGH-WATERMARK" in out and "retention.ms" in out
             and "3600000" in out, out + err)
 
+    test_topics_alter(c, cli)
+
     rc, out, err = cli.run("topics", "create", TOPIC)
     c.check("create an existing topic: exit 1, TOPIC_ALREADY_EXISTS",
             rc == 1 and "topic '%s': TOPIC_ALREADY_EXISTS" % TOPIC in err, "%s %r" % (rc, err))
@@ -254,6 +257,39 @@ def test_topics(c, cli, s):
     rc, doc, err = cli.json("topics", "list")
     c.check("the deleted topic is gone",
             rc == 0 and TOPIC not in [t["name"] for t in doc["topics"]], "%s %s" % (doc, err))
+
+
+def test_topics_alter(c, cli):
+    """`topics alter --partitions` on TOPIC (3 partitions): grows it, checks without changing,
+    refuses shrinking and unknown topics (exit 1), and usage errors exit 2."""
+    rc, out, err = cli.run("topics", "alter", TOPIC, "--partitions", "5")
+    c.check("topics alter --partitions 5 exits 0 and reports the growth",
+            rc == 0 and "5 partition(s), was 3" in out, "%s %r %r" % (rc, out, err))
+    rc, doc, err = cli.json("topics", "describe", TOPIC)
+    parts = doc["partitions"] if doc else []
+    c.check("describe: 5 partitions, the new ones led by node 1 with replicas [1]",
+            len(parts) == 5 and all(p["leader"] == 1 and p["replicas"] == [1] for p in parts),
+            "%s %s" % (parts, err))
+    rc, doc, err = cli.json("topics", "alter", TOPIC, "--partitions", "9", "--validate-only")
+    c.check("topics alter --validate-only --json",
+            rc == 0 and doc == {"topic": TOPIC, "partitions": 9, "previous_partitions": 5,
+                                "validate_only": True}, "%s %s %s" % (rc, doc, err))
+    rc, out, err = cli.run("topics", "list")
+    c.check("...changed nothing: still 5 partitions",
+            any(l.split()[:2] == [TOPIC, "5"] for l in out.splitlines()), out + err)
+    rc, out, err = cli.run("topics", "alter", TOPIC, "--partitions", "4")
+    c.check("alter to fewer partitions: exit 1, INVALID_PARTITIONS with Kafka's message",
+            rc == 1 and "topic '%s': INVALID_PARTITIONS (Topic currently has 5 partitions, "
+            "which is higher than the requested 4.)" % TOPIC in err, "%s %r" % (rc, err))
+    rc, out, err = cli.run("topics", "alter", "no-such-topic", "--partitions", "2")
+    c.check("alter an unknown topic: exit 1, UNKNOWN_TOPIC_OR_PARTITION",
+            rc == 1 and "topic 'no-such-topic': UNKNOWN_TOPIC_OR_PARTITION" in err,
+            "%s %r" % (rc, err))
+    rc, _, err = cli.run("topics", "alter", TOPIC)
+    c.check("alter without --partitions: exit 2", rc == 2 and "--partitions" in err,
+            "%s %r" % (rc, err))
+    rc, _, err = cli.run("topics", "alter", TOPIC, "--partitions", "0")
+    c.check("alter with --partitions 0: exit 2", rc == 2, "%s %r" % (rc, err))
 
 
 # ---- raw ElectLeaders (API key 43) ---------------------------------------------------------------
