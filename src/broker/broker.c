@@ -1016,6 +1016,10 @@ void broker_stop(struct broker *b, void (*cb)(void *arg), void *arg)
 	/* Answer parked fetches now rather than at their deadline. */
 	while (b->parked != NULL)
 		fetch_complete_parked(b->parked);
+	/* And CreateTopics/CreatePartitions waiting for leaders (the cluster's tick no longer
+	 * runs them once stopping); those with a command in flight finish when cluster_stop
+	 * fails it. */
+	broker_cluster_tick(b);
 	/* Parked JoinGroup/SyncGroup requests are answered with COORDINATOR_NOT_AVAILABLE. */
 	group_free(b->gc);
 	b->gc = NULL;
