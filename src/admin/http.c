@@ -46,6 +46,7 @@
 #include "base/err.h"
 #include "base/list.h"
 #include "base/slog.h"
+#include "net/sockaddr.h"
 
 #define MODULE "http"
 /* Pending connections in the kernel's accept queue. */
@@ -506,23 +507,6 @@ static void conn_move(struct http_conn *c, enum conn_state to)
 	c->state = to;
 }
 
-static void addr_format(const struct sockaddr *sa, char *out, size_t n)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-		uv_ip4_name(in, ip, sizeof ip);
-		snprintf(out, n, "%s:%u", ip, (unsigned)ntohs(in->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-		uv_ip6_name(in6, ip, sizeof ip);
-		snprintf(out, n, "[%s]:%u", ip, (unsigned)ntohs(in6->sin6_port));
-	} else {
-		snprintf(out, n, "?");
-	}
-}
-
 static void server_maybe_free(struct http_server *s)
 {
 	if (!s->stopping || s->listener_open || s->conns_total > 0)
@@ -814,7 +798,7 @@ static void server_connection_cb(uv_stream_t *listener, int status)
 	struct sockaddr_storage ss;
 	int len = (int)sizeof ss;
 	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
-		addr_format((struct sockaddr *)&ss, c->peer, sizeof c->peer);
+		sockaddr_format((struct sockaddr *)&ss, c->peer, sizeof c->peer);
 	else
 		snprintf(c->peer, sizeof c->peer, "?");
 	uv_timer_init(s->loop, &c->timer);
@@ -823,42 +807,6 @@ static void server_connection_cb(uv_stream_t *listener, int status)
 	uv_timer_start(&c->timer, conn_timer_cb, s->lim.timeout_ms, 0);
 	if (uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb, conn_read_cb) != 0)
 		conn_close(c);
-}
-
-/* Fills `ss` with the address to listen on. Returns 0, or SLUICE_EINVAL with `errmsg` set. */
-static int listen_addr(const char *host, int port, struct sockaddr_storage *ss, char *errmsg)
-{
-	char h[HTTP_ADDR_BYTES_MAX];
-	size_t n;
-
-	memset(ss, 0, sizeof *ss);
-	if (host == NULL || host[0] == '\0')
-		host = "0.0.0.0";
-	n = strlen(host);
-	if (host[0] == '[' && n >= 2 && host[n - 1] == ']' && n - 2 < sizeof h) {
-		memcpy(h, host + 1, n - 2);
-		h[n - 2] = '\0';
-		host = h;
-	}
-	if (uv_ip4_addr(host, port, (struct sockaddr_in *)ss) == 0)
-		return 0;
-	if (uv_ip6_addr(host, port, (struct sockaddr_in6 *)ss) == 0)
-		return 0;
-
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res = NULL;
-	int rv = getaddrinfo(host, NULL, &hints, &res);
-	if (rv != 0 || res == NULL) {
-		errmsg_printf(errmsg, "cannot resolve host: %s", rv != 0 ? gai_strerror(rv) : "");
-		return SLUICE_EINVAL;
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	freeaddrinfo(res);
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-	else
-		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
-	return 0;
 }
 
 static void listener_closed_cb(uv_handle_t *h)
@@ -887,7 +835,7 @@ int http_server_start(uv_loop_t *loop, const char *host, int port, const struct 
 		errmsg_printf(errmsg, "listen %s:%d: limits out of range", host ? host : "", port);
 		return SLUICE_EINVAL;
 	}
-	rv = listen_addr(host, port, &ss, errmsg);
+	rv = sockaddr_listen(host, port, &ss, errmsg);
 	if (rv != 0) {
 		errmsg_wrapf(errmsg, "listen %s:%d", host ? host : "", port);
 		return rv;
@@ -902,7 +850,7 @@ int http_server_start(uv_loop_t *loop, const char *host, int port, const struct 
 	s->handler = handler;
 	s->arg = arg;
 	list_init(&s->conns);
-	addr_format((struct sockaddr *)&ss, s->addr, sizeof s->addr);
+	sockaddr_format((struct sockaddr *)&ss, s->addr, sizeof s->addr);
 	uv_tcp_init(loop, &s->listener);
 	s->listener.data = s;
 	s->listener_open = true;
@@ -922,7 +870,7 @@ int http_server_start(uv_loop_t *loop, const char *host, int port, const struct 
 		errmsg_printf(errmsg, "listen %s: getsockname: %s", s->addr, uv_strerror(rv));
 		goto err_after_init;
 	}
-	addr_format((struct sockaddr *)&bound, s->addr, sizeof s->addr);
+	sockaddr_format((struct sockaddr *)&bound, s->addr, sizeof s->addr);
 	s->port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port) :
 						ntohs(((struct sockaddr_in *)&bound)->sin_port);
 	SLOG_INFO(MODULE, "msg=\"admin http listening\" addr=%s", s->addr);

@@ -58,6 +58,7 @@
 #include "base/err.h"
 #include "base/list.h"
 #include "base/slog.h"
+#include "net/sockaddr.h"
 
 #define NET_MODULE "net"
 
@@ -181,24 +182,6 @@ void net_limits_default(struct net_limits *lim)
 	lim->connections_max = 10000;
 }
 
-/* Writes "a.b.c.d:port" or "[v6]:port" for `sa` into `out`; "?" if the family is unknown. */
-static void addr_format(const struct sockaddr *sa, char *out, size_t n)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-		uv_ip4_name(in, ip, sizeof ip);
-		snprintf(out, n, "%s:%u", ip, (unsigned)ntohs(in->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-		uv_ip6_name(in6, ip, sizeof ip);
-		snprintf(out, n, "[%s]:%u", ip, (unsigned)ntohs(in6->sin6_port));
-	} else {
-		snprintf(out, n, "?");
-	}
-}
-
 static void peer_format(uv_tcp_t *tcp, char *out, size_t n)
 {
 	struct sockaddr_storage ss;
@@ -208,7 +191,7 @@ static void peer_format(uv_tcp_t *tcp, char *out, size_t n)
 		snprintf(out, n, "?");
 		return;
 	}
-	addr_format((struct sockaddr *)&ss, out, n);
+	sockaddr_format((struct sockaddr *)&ss, out, n);
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -932,42 +915,6 @@ static int limits_check(const struct net_limits *lim, char *errmsg)
 	return 0;
 }
 
-/* Fills `ss` with the address to listen on. Returns 0, or SLUICE_EINVAL with `errmsg` set. */
-static int listen_addr(const char *host, int port, struct sockaddr_storage *ss, char *errmsg)
-{
-	char h[NET_ADDR_BYTES_MAX];
-	size_t n;
-
-	memset(ss, 0, sizeof *ss);
-	if (host == NULL || host[0] == '\0')
-		host = "0.0.0.0";
-	n = strlen(host);
-	if (host[0] == '[' && n >= 2 && host[n - 1] == ']' && n - 2 < sizeof h) {
-		memcpy(h, host + 1, n - 2);
-		h[n - 2] = '\0';
-		host = h;
-	}
-	if (uv_ip4_addr(host, port, (struct sockaddr_in *)ss) == 0)
-		return 0;
-	if (uv_ip6_addr(host, port, (struct sockaddr_in6 *)ss) == 0)
-		return 0;
-
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res = NULL;
-	int rv = getaddrinfo(host, NULL, &hints, &res);
-	if (rv != 0 || res == NULL) {
-		errmsg_printf(errmsg, "cannot resolve host: %s", rv != 0 ? gai_strerror(rv) : "");
-		return SLUICE_EINVAL;
-	}
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	freeaddrinfo(res);
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-	else
-		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
-	return 0;
-}
-
 int net_server_start(uv_loop_t *loop, const char *host, int port, const struct net_limits *lim,
 		     const struct net_handler *h, void *arg, struct net_server **out, char *errmsg)
 {
@@ -986,7 +933,7 @@ int net_server_start(uv_loop_t *loop, const char *host, int port, const struct n
 		errmsg_wrapf(errmsg, "listen %s:%d", host ? host : "", port);
 		return rv;
 	}
-	rv = listen_addr(host, port, &ss, errmsg);
+	rv = sockaddr_listen(host, port, &ss, errmsg);
 	if (rv != 0) {
 		errmsg_wrapf(errmsg, "listen %s:%d", host ? host : "", port);
 		return rv;
@@ -1002,7 +949,7 @@ int net_server_start(uv_loop_t *loop, const char *host, int port, const struct n
 	s->arg = arg;
 	list_init(&s->conns);
 	list_init(&s->turn_list);
-	addr_format((struct sockaddr *)&ss, s->addr, sizeof s->addr);
+	sockaddr_format((struct sockaddr *)&ss, s->addr, sizeof s->addr);
 	uv_tcp_init(loop, &s->listener);
 	uv_idle_init(loop, &s->turn);
 	s->listener.data = s;
@@ -1024,7 +971,7 @@ int net_server_start(uv_loop_t *loop, const char *host, int port, const struct n
 		errmsg_printf(errmsg, "listen %s: getsockname: %s", s->addr, uv_strerror(rv));
 		goto err_after_init;
 	}
-	addr_format((struct sockaddr *)&bound, s->addr, sizeof s->addr);
+	sockaddr_format((struct sockaddr *)&bound, s->addr, sizeof s->addr);
 	s->port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
 					      : ntohs(((struct sockaddr_in *)&bound)->sin_port);
 	SLOG_INFO(NET_MODULE, "msg=\"listening\" listener=%s", s->addr);

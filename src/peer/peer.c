@@ -79,6 +79,7 @@
 #include "base/err.h"
 #include "base/list.h"
 #include "base/slog.h"
+#include "net/sockaddr.h"
 
 #define PEER_MODULE "peer"
 
@@ -274,24 +275,6 @@ static uint64_t net_random(struct peer_net *n)
 	n->rng ^= n->rng << 25;
 	n->rng ^= n->rng >> 27;
 	return n->rng * 0x2545F4914F6CDD1DULL;
-}
-
-/* Writes "a.b.c.d:port" or "[v6]:port" for `sa` into `out`; "?" for other families. */
-static void addr_format(const struct sockaddr *sa, char *out, size_t n)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *in = (const void *)sa;
-		uv_ip4_name(in, ip, sizeof ip);
-		snprintf(out, n, "%s:%u", ip, (unsigned)ntohs(in->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *in6 = (const void *)sa;
-		uv_ip6_name(in6, ip, sizeof ip);
-		snprintf(out, n, "[%s]:%u", ip, (unsigned)ntohs(in6->sin6_port));
-	} else {
-		snprintf(out, n, "?");
-	}
 }
 
 /* Fills `ss` from a numeric IPv4 or IPv6 host (brackets allowed). Returns false for a name. */
@@ -1273,7 +1256,7 @@ static void listener_connection_cb(uv_stream_t *listener, int status)
 		return;
 	}
 	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len) == 0)
-		addr_format((struct sockaddr *)&ss, c->addr, sizeof c->addr);
+		sockaddr_format((struct sockaddr *)&ss, c->addr, sizeof c->addr);
 	uv_tcp_nodelay(&c->tcp, 1);
 	c->last_recv_ms = uv_now(n->loop);
 	if (n->cfg.connect_timeout_ms > 0)
@@ -1359,24 +1342,13 @@ static int net_listen(struct peer_net *n, char *errmsg)
 	const char *host = n->listen_host[0] != '\0' ? n->listen_host : "0.0.0.0";
 	int rv;
 
-	if (!numeric_addr(host, n->cfg.listen_port, &ss)) {
-		struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-		struct addrinfo *res = NULL;
-		rv = getaddrinfo(host, NULL, &hints, &res);
-		if (rv != 0 || res == NULL) {
-			errmsg_printf(errmsg, "listen %s:%u: cannot resolve host: %s", host,
-				      (unsigned)n->cfg.listen_port,
-				      rv != 0 ? gai_strerror(rv) : "");
-			return SLUICE_EINVAL;
-		}
-		memcpy(&ss, res->ai_addr, res->ai_addrlen);
-		freeaddrinfo(res);
-		if (ss.ss_family == AF_INET)
-			((struct sockaddr_in *)&ss)->sin_port = htons(n->cfg.listen_port);
-		else
-			((struct sockaddr_in6 *)&ss)->sin6_port = htons(n->cfg.listen_port);
+	errmsg_t why = "";
+	rv = sockaddr_listen(host, n->cfg.listen_port, &ss, why);
+	if (rv != 0) {
+		errmsg_printf(errmsg, "listen %s:%u: %s", host, (unsigned)n->cfg.listen_port, why);
+		return rv;
 	}
-	addr_format((struct sockaddr *)&ss, n->listen_addr, sizeof n->listen_addr);
+	sockaddr_format((struct sockaddr *)&ss, n->listen_addr, sizeof n->listen_addr);
 	uv_tcp_init(n->loop, &n->listener);
 	n->listener.data = n;
 	n->handles_open++;
@@ -1397,7 +1369,7 @@ static int net_listen(struct peer_net *n, char *errmsg)
 			      uv_strerror(rv));
 		return SLUICE_EIO;
 	}
-	addr_format((struct sockaddr *)&bound, n->listen_addr, sizeof n->listen_addr);
+	sockaddr_format((struct sockaddr *)&bound, n->listen_addr, sizeof n->listen_addr);
 	n->port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port) :
 						ntohs(((struct sockaddr_in *)&bound)->sin_port);
 	return 0;
