@@ -929,13 +929,18 @@ static void on_control(struct cluster *c, uint32_t from, const uint8_t *p, size_
 		return;
 	}
 	if (p[0] == CTL_LEADER) {
-		if (n >= 13 && be32_get(p + 9) != 0 && be32_get(p + 9) != (uint32_t)c->b->cfg.node_id) {
-			c->leader_hint = be32_get(p + 9);
-			c->leader_hint_ms = now_ms(c);
-			struct submit *s = submit_find(c, id);
-			if (s != NULL)
-				submit_send(c, s);
-		}
+		uint32_t hint = n >= 13 ? be32_get(p + 9) : 0;
+		if (hint == 0 || hint == (uint32_t)c->b->cfg.node_id)
+			return;
+		bool changed = hint != c->leader_hint;
+		c->leader_hint = hint;
+		c->leader_hint_ms = now_ms(c);
+		/* Re-send at once only to a leader we had not been told of: two voters naming
+		 * each other (stale, across a term change) must not bounce a command between
+		 * them; the tick re-sends anyway. */
+		struct submit *s = changed ? submit_find(c, id) : NULL;
+		if (s != NULL)
+			submit_send(c, s);
 		return;
 	}
 	if (p[0] == CTL_SUBMIT) {
