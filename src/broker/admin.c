@@ -33,6 +33,7 @@
  *      per tick while it waits, by the partitions it waits for.
  */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@
 #include "broker/internal.h"
 #include "broker/offsets.h"
 #include "meta/image.h"
+#include "peer/peer.h"
 #include "raft/cons.h"
 
 /* How long a CreateTopics waits for leaders when the client gives no timeout (CreatePartitions
@@ -959,6 +961,99 @@ void handle_delete_topics(struct breq *r)
 err_oom:
 	net_conn_close(r->conn, "out of memory in DeleteTopics");
 	breq_free(r);
+}
+
+/* ---- UnregisterBroker ---- */
+
+static void unregister_respond(struct breq *r, int16_t err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void unregister_respond(struct breq *r, int16_t err, const char *fmt, ...)
+{
+	struct kafka_unregister_broker_response resp;
+	char msg[256];
+
+	kafka_struct_defaults(&kafka_unregister_broker_response_desc, &resp);
+	resp.error_code = err;
+	if (fmt != NULL) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		va_end(ap);
+		resp.error_message = kafka_str_c(msg);
+	}
+	breq_respond(r, &resp);
+	breq_free(r);
+}
+
+static void unregister_cmd_cb(void *arg, int status, const struct image_result *res)
+{
+	struct breq *r = arg;
+	struct kafka_unregister_broker_request *req = r->body;
+	if (status != 0) {
+		unregister_respond(r, image_error(status, res), "%s", submit_reason(status, res));
+		return;
+	}
+	SLOG_INFO(MOD, "msg=\"node unregistered\" node=%d", req->broker_id);
+	unregister_respond(r, KAFKA_ERR_NONE, NULL);
+}
+
+/* UnregisterBroker (key 64): takes a node that is gone for good out of the cluster's metadata,
+ * so Metadata stops listing it and placement stops choosing it (IMAGE_CMD_UNREGISTER_NODE).
+ * Stricter than Kafka, which unregisters whatever it is asked to: a node still holding
+ * replicas (drain it first), a voter of the metadata group, or a node this one is connected
+ * to (it is running, and would register again) is refused with INVALID_REQUEST and a message.
+ * A node started again later registers again. */
+void handle_unregister_broker(struct breq *r)
+{
+	struct broker *b = r->b;
+	struct kafka_unregister_broker_request *req = r->body;
+	int32_t id = req->broker_id;
+	const struct image *im = cluster_image(b);
+	const struct image_node *nd = id > 0 ? image_node_find(im, (uint32_t)id) : NULL;
+
+	if (nd == NULL || !nd->registered) {
+		unregister_respond(r, KAFKA_ERR_BROKER_ID_NOT_REGISTERED,
+				   "node %d is not registered", id);
+		return;
+	}
+	for (int i = 0; i < b->cfg.nvoters; i++) {
+		if (b->cfg.voters[i].id == id) {
+			unregister_respond(r, KAFKA_ERR_INVALID_REQUEST,
+					   "node %d is a voter of the metadata group "
+					   "(controller.quorum.voters): voters cannot be removed",
+					   id);
+			return;
+		}
+	}
+	if (id == b->cfg.node_id || peer_net_connected(cluster_peer_net(b), (uint32_t)id)) {
+		unregister_respond(r, KAFKA_ERR_INVALID_REQUEST,
+				   "node %d is running (node %d is connected to it): stop it first",
+				   id, b->cfg.node_id);
+		return;
+	}
+	struct image_hosted *hosted = NULL;
+	size_t nh = 0;
+	if (image_node_hosted(im, (uint32_t)id, &hosted, &nh) != 0) {
+		net_conn_close(r->conn, "out of memory in UnregisterBroker");
+		breq_free(r);
+		return;
+	}
+	free(hosted);
+	if (nh > 0) {
+		unregister_respond(r, KAFKA_ERR_INVALID_REQUEST,
+				   "node %d still holds %zu partition replica(s): move them first "
+				   "(sluice nodes drain --node %d)",
+				   id, nh, id);
+		return;
+	}
+	struct image_cmd cmd;
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.type = IMAGE_CMD_UNREGISTER_NODE;
+	cmd.unregister_node.node_id = (uint32_t)id;
+	if (cluster_submit(b, &cmd, COMMAND_TIMEOUT_MS, unregister_cmd_cb, r) != 0)
+		unregister_respond(r, KAFKA_ERR_REQUEST_TIMED_OUT, "%s",
+				   submit_reason(SLUICE_EBUSY, NULL));
 }
 
 /* ---- InitProducerId ---- */

@@ -68,6 +68,7 @@ static const struct broker_api {
 	/* reassign.c: KIP-455 partition reassignments (flexible, v0 only) */
 	{KAFKA_API_ALTER_PARTITION_REASSIGNMENTS, 0, 0, 0},
 	{KAFKA_API_LIST_PARTITION_REASSIGNMENTS, 0, 0, 0},
+	{KAFKA_API_UNREGISTER_BROKER, 0, 0, 0}, /* admin.c: `sluice nodes remove` */
 	/* KIP-848 (consumer_groups.c); its clients need Metadata v10+ for topic ids. */
 	{KAFKA_API_CONSUMER_GROUP_HEARTBEAT, 0, 1, 0},
 	{KAFKA_API_CONSUMER_GROUP_DESCRIBE, 0, 0, 0},
@@ -582,6 +583,8 @@ static handler_fn handler_for(int16_t key)
 		return handle_create_partitions;
 	case KAFKA_API_DELETE_TOPICS:
 		return handle_delete_topics;
+	case KAFKA_API_UNREGISTER_BROKER:
+		return handle_unregister_broker;
 	case KAFKA_API_DESCRIBE_CONFIGS:
 		return handle_describe_configs;
 	case KAFKA_API_INIT_PRODUCER_ID:

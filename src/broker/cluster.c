@@ -753,9 +753,9 @@ static bool image_lists(const struct image_partition *ip, uint32_t node)
 	return false;
 }
 
-/* On the controller leader: makes every node of the image outside the voters a standby of the
- * controller group (it follows the metadata log without voting). SLUICE_EEXIST when nothing is
- * left to do. */
+/* On the controller leader: makes every registered node of the image outside the voters a
+ * standby of the controller group (it follows the metadata log without voting), and takes an
+ * unregistered one out. SLUICE_EEXIST when nothing is left to do. */
 static int controller_memberships(struct cluster *c)
 {
 	const struct broker_config *cfg = &c->b->cfg;
@@ -769,7 +769,7 @@ static int controller_memberships(struct cluster *c)
 	for (int i = 0; i < cfg->nvoters; i++)
 		voters[n++] = (uint32_t)cfg->voters[i].id;
 	for (uint32_t i = 0; i < c->image.nnodes && m < CONS_STANDBYS_MAX; i++)
-		if (!is_voter(c, c->image.nodes[i].id))
+		if (!is_voter(c, c->image.nodes[i].id) && c->image.nodes[i].registered)
 			standbys[m++] = c->image.nodes[i].id;
 	int rv = cons_reconfigure_standbys(c->ctl, voters, n, standbys, m);
 	free(standbys);

@@ -163,6 +163,7 @@ void handle_find_coordinator(struct breq *r);
 void handle_create_topics(struct breq *r);
 void handle_create_partitions(struct breq *r);
 void handle_delete_topics(struct breq *r);
+void handle_unregister_broker(struct breq *r);
 void handle_init_producer_id(struct breq *r);
 /* elect.c: ElectLeaders, moving leadership to the preferred replicas. */
 void handle_elect_leaders(struct breq *r);

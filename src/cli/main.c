@@ -25,8 +25,8 @@ static const struct cli_command commands[] = {
 	{ "partitions", "elect-leaders|reassign|reassignments",
 	  "move partition leadership to the preferred replicas, or replicas to other nodes",
 	  cli_partitions_main },
-	{ "nodes", "list|drain ...", "list the brokers, or move every replica off one",
-	  cli_nodes_main },
+	{ "nodes", "list|drain|remove ...",
+	  "list the brokers, move every replica off one, or remove one", cli_nodes_main },
 };
 
 #define COMMANDS_COUNT (sizeof commands / sizeof commands[0])

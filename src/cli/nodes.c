@@ -1,5 +1,5 @@
 /*
- * nodes: `sluice nodes list|drain`, spoken directly in the Kafka protocol.
+ * nodes: `sluice nodes list|drain|remove`, spoken directly in the Kafka protocol.
  *
  *   list   Metadata (all topics): every broker it lists with its address and rack, how many
  *          partition replicas it holds and how many partitions it leads, and which one is the
@@ -12,6 +12,8 @@
  *          AlterPartitionReassignments with every new list, and reassign_wait() until every
  *          move is complete and no partition in Metadata lists N, for at most --timeout-ms,
  *          with progress lines on stderr. Prints one row per partition and a summary.
+ *   remove UnregisterBroker for node N (drained and stopped): Metadata stops listing it and
+ *          placement stops choosing it.
  *
  * Failure modes: drain refuses, before sending anything, when some partition has no node to
  * take N's place (every other broker already holds one of its replicas, e.g. replication factor
@@ -448,11 +450,75 @@ static int nodes_drain(int argc, char **argv)
 	return admin_finish(&a, failed > 0 ? SLUICE_EIO : 0, msg);
 }
 
+/* ---- remove ---- */
+
+#define REMOVE_USAGE "--node N [--json]"
+
+/* `nodes remove --node N`: UnregisterBroker for a node that is gone for good (drained and
+ * stopped), so Metadata stops listing it and new topics are not placed on it. The broker
+ * refuses a node that still holds replicas, is running, or is a voter of the metadata group,
+ * with a message, printed here; exit 1 then. */
+static int nodes_remove(int argc, char **argv)
+{
+	struct drain_args da = { .node = -1 };
+	struct kafka_unregister_broker_request req;
+	struct kafka_unregister_broker_response resp;
+	struct admin_opts o;
+	struct admin a;
+	errmsg_t msg;
+	int rv;
+
+	rv = admin_parse_args("nodes remove", REMOVE_USAGE, argc, argv, &o, drain_opt, &da, NULL,
+			      0);
+	if (rv != 0)
+		return admin_parsed_status(rv);
+	if (da.node < 0) {
+		fprintf(stderr, "sluice nodes remove: --node is needed\n"
+				"usage: sluice nodes remove " REMOVE_USAGE "\n");
+		return CLI_EXIT_USAGE;
+	}
+	rv = admin_open(&a, &o, msg);
+	if (rv != 0)
+		return admin_finish(&a, rv, msg);
+	kafka_struct_defaults(&kafka_unregister_broker_request_desc, &req);
+	req.broker_id = (int32_t)da.node;
+	rv = client_call_range(admin_boot(&a), KAFKA_API_UNREGISTER_BROKER, 0, 0, &req, &resp,
+			       NULL, msg);
+	if (rv != 0)
+		return admin_finish(&a, rv, msg);
+	if (resp.error_code != KAFKA_ERR_NONE) {
+		if (resp.error_message.len > 0)
+			errmsg_printf(msg, "node %d: %s (%.*s)", req.broker_id,
+				      kafka_err_name(resp.error_code), (int)resp.error_message.len,
+				      resp.error_message.ptr);
+		else
+			errmsg_printf(msg, "node %d: %s", req.broker_id,
+				      kafka_err_name(resp.error_code));
+		return admin_finish(&a, SLUICE_EIO, msg);
+	}
+	if (o.json) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_obj_begin(&j);
+		json_key(&j, "removed");
+		json_int(&j, req.broker_id);
+		json_obj_end(&j);
+		json_finish(&j);
+	} else {
+		printf("node %d removed from the cluster's metadata\n", req.broker_id);
+	}
+	return admin_finish(&a, 0, msg);
+}
+
 static const struct cli_command nodes_commands[] = {
 	{ "list", "[--json]", "list the brokers with their replica and leader counts", nodes_list },
 	{ "drain", DRAIN_USAGE,
 	  "move every partition replica off a node, onto the least loaded others, and wait",
 	  nodes_drain },
+	{ "remove", REMOVE_USAGE,
+	  "take a drained, stopped node out of the cluster's metadata (UnregisterBroker)",
+	  nodes_remove },
 };
 
 int cli_nodes_main(int argc, char **argv)

@@ -1975,6 +1975,29 @@ const struct kafka_struct_desc kafka_elect_leaders_response_desc = {
 	sizeof(struct kafka_elect_leaders_response)
 };
 
+/* UnregisterBroker{Request,Response}.json, v0 (flexible). */
+static const struct kafka_field kafka_unregister_broker_request_fields[] = {
+	{ "BrokerId", offsetof(struct kafka_unregister_broker_request, broker_id), KAFKA_T_INT32,
+	  KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+};
+const struct kafka_struct_desc kafka_unregister_broker_request_desc = {
+	"kafka_unregister_broker_request", kafka_unregister_broker_request_fields, 1,
+	sizeof(struct kafka_unregister_broker_request)
+};
+
+static const struct kafka_field kafka_unregister_broker_response_fields[] = {
+	{ "ThrottleTimeMs", offsetof(struct kafka_unregister_broker_response, throttle_time_ms),
+	  KAFKA_T_INT32, KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+	{ "ErrorCode", offsetof(struct kafka_unregister_broker_response, error_code), KAFKA_T_INT16,
+	  KAFKA_T_NONE, 0, 32767, 1, 0, -1, 0, NULL },
+	{ "ErrorMessage", offsetof(struct kafka_unregister_broker_response, error_message),
+	  KAFKA_T_STRING, KAFKA_T_NONE, 0, 32767, 0, 32767, -1, 0, NULL },
+};
+const struct kafka_struct_desc kafka_unregister_broker_response_desc = {
+	"kafka_unregister_broker_response", kafka_unregister_broker_response_fields, 3,
+	sizeof(struct kafka_unregister_broker_response)
+};
+
 /* AlterPartitionReassignments{Request,Response}.json, v0 (flexible). */
 static const struct kafka_field
 	kafka_alter_partition_reassignments_request_reassignable_partition_fields[] = {
@@ -2490,6 +2513,8 @@ const struct kafka_api kafka_apis[] = {
 	  &kafka_list_partition_reassignments_response_desc },
 	{ 17, "SaslHandshake", 0, 1, -1, &kafka_sasl_handshake_request_desc,
 	  &kafka_sasl_handshake_response_desc },
+	{ 64, "UnregisterBroker", 0, 0, 0, &kafka_unregister_broker_request_desc,
+	  &kafka_unregister_broker_response_desc },
 	{ 68, "ConsumerGroupHeartbeat", 0, 1, 0, &kafka_consumer_group_heartbeat_request_desc,
 	  &kafka_consumer_group_heartbeat_response_desc },
 	{ 69, "ConsumerGroupDescribe", 0, 0, 0, &kafka_consumer_group_describe_request_desc,

@@ -1014,6 +1014,20 @@ struct kafka_create_partitions_response {
 };
 extern const struct kafka_struct_desc kafka_create_partitions_response_desc;
 
+/* UnregisterBroker (KIP-500; UnregisterBroker{Request,Response}.json, v0, flexible): remove a
+ * broker from the cluster's metadata (`sluice nodes remove`). */
+struct kafka_unregister_broker_request {
+	int32_t broker_id; /* BrokerId, v0+ */
+};
+extern const struct kafka_struct_desc kafka_unregister_broker_request_desc;
+
+struct kafka_unregister_broker_response {
+	int32_t throttle_time_ms;       /* ThrottleTimeMs, v0+ */
+	int16_t error_code;             /* ErrorCode, v0+ */
+	struct kafka_str error_message; /* ErrorMessage, v0+, nullable v0+ */
+};
+extern const struct kafka_struct_desc kafka_unregister_broker_response_desc;
+
 /* ElectLeaders (KIP-183, KIP-460): ask for the preferred replica (ElectionType 0) or any live
  * replica (1, "unclean") to become leader. */
 struct kafka_elect_leaders_request_topic_partitions {

@@ -20,6 +20,10 @@
    topic created through node 5 appears on every live node.
 8. Every acknowledged message of every stream is read back at its acknowledged offset, and the
    replicas of "five" are identical batch by batch once caught up.
+9. Node 5 leaves for good: `sluice nodes remove` refuses it while it runs (and refuses a voter
+   and an unknown id); after `sluice nodes drain` and a stop it is removed, Metadata lists 4
+   brokers, a new topic is placed on nodes 1-4 only, and the controller leader takes node 5
+   out of the metadata group.
 """
 
 import os
@@ -221,6 +225,46 @@ def run(cl, c):
         problems += pr + mism + (["five[%d] behind: %s" % (p, behind)] if behind else [])
     c.check("five: replicas on the non-voters identical batch by batch", not problems,
             "; ".join(str(x) for x in problems[:5]))
+
+    # -- 9: node 5 leaves for good: drained, stopped, removed --
+    remove_phase(cl, c, n5)
+
+
+def remove_phase(cl, c, n5):
+    boot = cl.node(1).bootstrap
+    for node, why in ((5, "running"), (1, "voter of the metadata group"),
+                      (99, "BROKER_ID_NOT_REGISTERED")):
+        rc, out, err = sluicetest.run_cli(["nodes", "remove", "--node", str(node),
+                                           "--bootstrap", boot], 60)
+        c.check("sluice nodes remove --node %d is refused (%s)" % (node, why),
+                rc == 1 and why in err, "exit %s, stdout %r, stderr %r" % (rc, out, err))
+    rc, out, err = sluicetest.run_cli(["nodes", "drain", "--node", "5", "--bootstrap", boot,
+                                       "--timeout-ms", "90000"], 120)
+    c.check("sluice nodes drain --node 5 exits 0", rc == 0, "exit %s: %s" % (rc, err[-800:]))
+    gone = cl_.wait_until(lambda: not [d for d in os.listdir(n5.data_dir)
+                                       if re.match(r"^.+-\d+$", d)
+                                       and d != "__cluster_metadata-0"], 30, 0.3)
+    c.check("node 5's replicas are closed and deleted", gone is not None)
+    n5.stop()
+
+    def removed():
+        r = sluicetest.run_cli(["nodes", "remove", "--node", "5", "--bootstrap", boot], 60)
+        return r if r[0] == 0 or "running" not in r[2] else None
+    rc, out, err = cl_.wait_until(removed, 15, 0.5) or (None, "", "still seen running")
+    c.check("sluice nodes remove --node 5 exits 0 once it is stopped", rc == 0,
+            "exit %s, stdout %r, stderr %r" % (rc, out, err))
+    rest = [cl.node(i) for i in (1, 2, 3, 4) if cl.node(i).alive()]
+    c.check("every remaining node lists 4 brokers",
+            cl.wait_registered(4, nodes=rest) is not None,
+            str({i: sorted(m.brokers) for i, m in cl.metadata_views(rest).items()}))
+    cl.create_topic("after-remove", 8, 3)
+    md = cl.node(1).metadata(["after-remove"])
+    placed = sorted({r for reps in replicas_of(md, "after-remove").values() for r in reps})
+    c.check("a topic created afterwards is placed on nodes 1-4 only: %s" % placed,
+            placed and 5 not in placed)
+    taken_out = any(re.search(r"group=__cluster_metadata-0 event=membership_change op=remove "
+                              r"node=5", cl.node(i).log()) for i in VOTERS)
+    c.check("the controller leader took node 5 out of the metadata group", taken_out)
 
 
 def main():
