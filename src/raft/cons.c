@@ -1835,28 +1835,50 @@ void cons_node_recv(struct cons_node *n, uint32_t from, const uint8_t *p, size_t
 /* The connection to a follower's leader broke (a crashed leader resets every connection):
  * rather than wait a whole election timeout and then lose a first election to followers that
  * still believe in the dead leader (raft refuses votes while it knows a leader, §4.2.3), the
- * follower forgets the leader and lets its election timer expire after a short random delay.
+ * follower forgets the leader and lets its election timer expire after a short delay.
+ * The delays are staggered by rank, not drawn at random: the remaining voters, ordered by id
+ * and rotated by the group id (so that the first to campaign differs from group to group),
+ * campaign LINK_DOWN_ELECTION_STAGGER_MS apart. Random delays in 50-300 ms let two followers
+ * campaign within one term/vote fsync of each other often enough (a split vote, then a whole
+ * randomized election timeout: failovers of 2-3 s); a stagger longer than an fsync and a round
+ * trip leaves the second follower to grant its vote instead. A little jitter stays, for
+ * groups whose followers' links break at different moments.
  * Safety is untouched: this only changes when an ordinary election starts (and M4 still keeps
  * a follower with writes in flight from starting one). It reads raft 0.15.0's follower state,
  * as the shim does (version pinned). */
 #define LINK_DOWN_ELECTION_MS_MIN 50
-#define LINK_DOWN_ELECTION_MS_MAX 300
+#define LINK_DOWN_ELECTION_STAGGER_MS 150
+#define LINK_DOWN_ELECTION_JITTER_MS 20
 
-static void expedite_election(struct cons_group *g)
+static void expedite_election(struct cons_group *g, uint32_t dead)
 {
 	struct raft *r = &g->raft;
-	if (raft_state(r) != RAFT_FOLLOWER || !cons_member(g, g->node->cfg.node_id, NULL))
+	uint32_t self = g->node->cfg.node_id;
+	int role = -1;
+	if (raft_state(r) != RAFT_FOLLOWER || !cons_member(g, self, &role) || role != RAFT_VOTER)
 		return;
 	if (r->follower_state.current_leader.address != NULL)
 		raft_free(r->follower_state.current_leader.address);
 	r->follower_state.current_leader.address = NULL;
 	r->follower_state.current_leader.id = 0;
-	unsigned delay = LINK_DOWN_ELECTION_MS_MIN +
-			 (unsigned)(rng_next(g->node) % (LINK_DOWN_ELECTION_MS_MAX - LINK_DOWN_ELECTION_MS_MIN));
+	/* Our rank among the voters left, by id, rotated by the group id. */
+	const struct raft_configuration *c = &r->configuration;
+	unsigned n = 0, below = 0;
+	for (unsigned k = 0; k < c->n; k++) {
+		uint32_t id = (uint32_t)c->servers[k].id;
+		if (c->servers[k].role != RAFT_VOTER || id == dead)
+			continue;
+		n++;
+		below += id < self;
+	}
+	unsigned rank = n > 0 ? (unsigned)((below + g->id) % n) : 0;
+	unsigned delay = LINK_DOWN_ELECTION_MS_MIN + rank * LINK_DOWN_ELECTION_STAGGER_MS +
+			 (unsigned)(rng_next(g->node) % LINK_DOWN_ELECTION_JITTER_MS);
 	unsigned timeout = r->follower_state.randomized_election_timeout;
 	raft_time now = now_ms(g->node);
 	r->election_timer_start = now + delay > timeout ? now + delay - timeout : 0;
-	SLOG_DEBUG(MOD, "group=%s event=leader_link_down election_in_ms=%u", g->name, delay);
+	SLOG_DEBUG(MOD, "group=%s event=leader_link_down election_in_ms=%u rank=%u", g->name,
+		   delay, rank);
 }
 
 void cons_node_link(struct cons_node *n, uint32_t node, bool up)
@@ -1867,7 +1889,7 @@ void cons_node_link(struct cons_node *n, uint32_t node, bool up)
 			 * no longer counts for our read lease. */
 			heard_note(g, node, 0);
 			if (g->started && !g->failed && !g->closing && g->leader == node)
-				expedite_election(g);
+				expedite_election(g, node);
 		}
 		return;
 	}
