@@ -1703,9 +1703,11 @@ static void recv_raft(struct cons_node *n, uint32_t from, const uint8_t *p, size
 		n->stats.msgs_recv++;
 		if (msg.type == RAFT_IO_INSTALL_SNAPSHOT)
 			g->install.source = from;
+		int role = -1;
 		if (msg.type == RAFT_IO_APPEND_ENTRIES_RESULT &&
-		    msg.append_entries_result.term == g->raft.current_term)
-			heard_note(g, from, now_ms(n));
+		    msg.append_entries_result.term == g->raft.current_term &&
+		    cons_member(g, from, &role) && role == RAFT_VOTER)
+			heard_note(g, from, now_ms(n)); /* voters only: standbys never fill it */
 		skip_compacted_prefix(g, &msg);
 		g->recv_cb(&g->io, &msg);
 		/* raft took the entries; the sender's address string is still ours (the shim
