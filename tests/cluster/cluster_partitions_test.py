@@ -34,13 +34,12 @@
 
 import os
 import struct
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clusterlib as cl_  # noqa: E402
-from clusterlib import array, i8, i16, i32, string  # noqa: E402
+from clusterlib import array, i8, i16, i32, sluicetest, string  # noqa: E402
 
 from confluent_kafka import Consumer, KafkaException, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic  # noqa: E402
@@ -52,24 +51,6 @@ API_CREATE_PARTITIONS = 37
 ERR_INVALID_PARTITIONS = 37
 ERR_INVALID_REPLICA_ASSIGNMENT = 39
 ERR_INVALID_REQUEST = 42
-
-
-def cli_path():
-    path = os.environ.get("SLUICE_CLI")
-    if path:
-        return path
-    here = os.path.dirname(os.path.abspath(__file__))
-    return os.path.join(here, "..", "..", "build", "src", "cli", "sluice")
-
-
-def run_cli(args, timeout_s):
-    """(exit status or None on time-out, stdout, stderr)."""
-    try:
-        p = subprocess.run([cli_path()] + list(args), capture_output=True, text=True,
-                           timeout=timeout_s)
-    except subprocess.TimeoutExpired as e:
-        return None, e.stdout or "", e.stderr or ""
-    return p.returncode, p.stdout, p.stderr
 
 
 # ---- raw CreatePartitions ---------------------------------------------------------------------
@@ -395,8 +376,9 @@ def run_with_clients(cl, c, ids, ctl, other, prod, dr, delivered, prod_errs, con
             bool(cl.wait_leaders(TOPIC, 6, timeout_s=30)), str(counts(cl, TOPIC)))
 
     # ---- 7. the CLI ----------------------------------------------------------------------------
-    rc, out, err = run_cli(["topics", "alter", TOPIC, "--partitions", "7",
-                            "--bootstrap", other.bootstrap, "--timeout-ms", "30000"], 60)
+    rc, out, err = sluicetest.run_cli(["topics", "alter", TOPIC, "--partitions", "7",
+                                       "--bootstrap", other.bootstrap, "--timeout-ms", "30000"],
+                                      60)
     c.check("`sluice topics alter %s --partitions 7` at node %d exits 0: %r" % (
         TOPIC, other.id, out.strip()), rc == 0 and "7 partition(s), was 6" in out,
         "exit %s stdout %r stderr %r" % (rc, out, err))
@@ -404,8 +386,8 @@ def run_with_clients(cl, c, ids, ctl, other, prod, dr, delivered, prod_errs, con
             bool(cl.wait_leaders(TOPIC, 7, timeout_s=30))
             and bool(cl_.wait_until(lambda: full_layout(cl, TOPIC, 7, ids), 10, 0.2)),
             str(counts(cl, TOPIC)))
-    rc, out, err = run_cli(["topics", "alter", TOPIC, "--partitions", "3",
-                            "--bootstrap", other.bootstrap], 30)
+    rc, out, err = sluicetest.run_cli(["topics", "alter", TOPIC, "--partitions", "3",
+                                       "--bootstrap", other.bootstrap], 30)
     c.check("`sluice topics alter %s --partitions 3` exits 1 naming INVALID_PARTITIONS" % TOPIC,
             rc == 1 and "INVALID_PARTITIONS" in err and "higher than the requested 3" in err,
             "exit %s stdout %r stderr %r" % (rc, out, err))
