@@ -2,9 +2,9 @@
 """Catch-up after retention deleted the segments a follower needs.
 
 Three nodes; topic "ret", 1 partition, RF 3, small segments (64 KiB) and retention.bytes
-256 KiB, retention checked every 500 ms. A follower is killed; 3,000 messages of 1 KiB are
-produced with acks=all (about 3 MiB: many segments roll and retention deletes the oldest on
-the two live replicas). The follower restarts: it cannot get the deleted offsets from anyone, so
+256 KiB, retention checked every 500 ms. A follower is killed; 10,000 messages of 1 KiB are
+produced with acks=all (about 10 MiB: many segments roll and retention deletes the oldest on
+the two live replicas, and the leader's in-memory Raft tail no longer holds them either). The follower restarts: it cannot get the deleted offsets from anyone, so
 its catch-up installs the leader's snapshot, finds the leader's log start above its own end and
 restarts its log there (the "catch-up log reset"), then streams the rest.
 
@@ -26,7 +26,12 @@ from confluent_kafka import Consumer, Producer, TopicPartition  # noqa: E402
 
 BUDGET_S = 200
 TOPIC = "ret"
-MESSAGES = 3000
+# About 10 MiB: well past the leader's in-memory Raft tail (threshold + trailing, about 4 MiB,
+# src/raft/cons.c), so the first offsets the follower lacks exist neither on the leader's disk
+# (retention) nor in its memory, and the catch-up must install a snapshot. With 3,000 (3 MiB)
+# the whole tail could still be in memory when the follower came back quickly, and it caught up
+# by plain AppendEntries (seen once in CI).
+MESSAGES = 10000
 VALUE_BYTES = 1024
 
 
