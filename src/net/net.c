@@ -964,16 +964,10 @@ int net_server_start(uv_loop_t *loop, const char *host, int port, const struct n
 		errmsg_printf(errmsg, "listen %s: %s", s->addr, uv_strerror(rv));
 		goto err_after_init;
 	}
-	struct sockaddr_storage bound;
-	int len = (int)sizeof bound;
-	rv = uv_tcp_getsockname(&s->listener, (struct sockaddr *)&bound, &len);
-	if (rv != 0) {
-		errmsg_printf(errmsg, "listen %s: getsockname: %s", s->addr, uv_strerror(rv));
+	uint16_t bound_port;
+	if (sockaddr_bound(&s->listener, s->addr, sizeof s->addr, &bound_port, errmsg) != 0)
 		goto err_after_init;
-	}
-	sockaddr_format((struct sockaddr *)&bound, s->addr, sizeof s->addr);
-	s->port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port)
-					      : ntohs(((struct sockaddr_in *)&bound)->sin_port);
+	s->port = bound_port;
 	SLOG_INFO(NET_MODULE, "msg=\"listening\" listener=%s", s->addr);
 	*out = s;
 	return 0;

@@ -66,3 +66,18 @@ int sockaddr_listen(const char *host, int port, struct sockaddr_storage *ss, cha
 		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
 	return 0;
 }
+
+int sockaddr_bound(const uv_tcp_t *listener, char *addr, size_t n, uint16_t *port, char *errmsg)
+{
+	struct sockaddr_storage bound;
+	int len = (int)sizeof bound;
+	int rv = uv_tcp_getsockname(listener, (struct sockaddr *)&bound, &len);
+	if (rv != 0) {
+		errmsg_printf(errmsg, "listen %s: getsockname: %s", addr, uv_strerror(rv));
+		return SLUICE_EIO;
+	}
+	sockaddr_format((struct sockaddr *)&bound, addr, n);
+	*port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port) :
+					      ntohs(((struct sockaddr_in *)&bound)->sin_port);
+	return 0;
+}

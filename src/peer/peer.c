@@ -1361,18 +1361,7 @@ static int net_listen(struct peer_net *n, char *errmsg)
 		errmsg_printf(errmsg, "listen %s: %s", n->listen_addr, uv_strerror(rv));
 		return SLUICE_EIO;
 	}
-	struct sockaddr_storage bound;
-	int len = (int)sizeof bound;
-	rv = uv_tcp_getsockname(&n->listener, (struct sockaddr *)&bound, &len);
-	if (rv != 0) {
-		errmsg_printf(errmsg, "listen %s: getsockname: %s", n->listen_addr,
-			      uv_strerror(rv));
-		return SLUICE_EIO;
-	}
-	sockaddr_format((struct sockaddr *)&bound, n->listen_addr, sizeof n->listen_addr);
-	n->port = bound.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&bound)->sin6_port) :
-						ntohs(((struct sockaddr_in *)&bound)->sin_port);
-	return 0;
+	return sockaddr_bound(&n->listener, n->listen_addr, sizeof n->listen_addr, &n->port, errmsg);
 }
 
 int peer_net_start(uv_loop_t *loop, const struct peer_config *cfg, peer_recv_cb recv,
