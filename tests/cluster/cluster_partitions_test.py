@@ -39,7 +39,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import clusterlib as cl_  # noqa: E402
-from clusterlib import array, i8, i16, i32, sluicetest, string  # noqa: E402
+from clusterlib import array, i8, i16, i32, sluicetest, string, uvarint  # noqa: E402
 
 from confluent_kafka import Consumer, KafkaException, Producer  # noqa: E402
 from confluent_kafka.admin import AdminClient, NewPartitions, NewTopic  # noqa: E402
@@ -54,18 +54,6 @@ ERR_INVALID_REQUEST = 42
 
 
 # ---- raw CreatePartitions ---------------------------------------------------------------------
-
-def uvarint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        if n:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
 
 def compact_string(s):
     if s is None:

@@ -256,17 +256,21 @@ def array(items):
     return i32(-1) if items is None else i32(len(items)) + b"".join(items)
 
 
-def zigzag_varint(v):
-    v = (v << 1) ^ (v >> 63)
+def uvarint(n):
+    """Unsigned varint (protocol buffers style), as flexible versions' lengths use."""
     out = bytearray()
     while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
+        b = n & 0x7F
+        n >>= 7
+        if n:
             out.append(b | 0x80)
         else:
             out.append(b)
             return bytes(out)
+
+
+def zigzag_varint(v):
+    return uvarint(((v << 1) ^ (v >> 63)) & 0xFFFFFFFFFFFFFFFF)
 
 
 def read_varint(d, p):
